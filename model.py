@@ -1,0 +1,208 @@
+"""KoOCR: build or load a Korean character recognizer, train it, and read characters with it.
+
+    import model
+    ocr = model.KoOCR()                          # the shipped pretrained model
+    ocr.predict('examples/ga.png', n=5)          # ['가', '카', ...]
+"""
+import dataclasses
+import glob
+import os
+import sys
+
+import keras
+import numpy as np
+
+import network  # noqa: F401  (registers the custom layers before any model is loaded)
+from network.config_layer import ModelInfo
+from utils import callbacks, hangul
+from utils.config import NetworkConfig, TrainConfig
+from utils.dataset import Labeler, PatchDataset
+from utils.distribute import choose_strategy
+from utils.optimizers import get_optimizer
+from utils.preprocess import is_batch, prepare
+from utils.topn import top_n_syllables
+
+ROOT = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_WEIGHTS = os.path.join(ROOT, 'pretrained', 'default')
+MODEL_SUFFIXES = ('.keras', '.h5')
+
+
+def find_weights(path):
+    """A .keras/.h5 file, or the one a directory holds (model.keras, then the latest weights.h5, then best.keras)."""
+    if os.path.isdir(path):
+        for name in ('model.keras', 'weights.h5', 'best.keras'):
+            if os.path.isfile(os.path.join(path, name)):
+                return os.path.join(path, name)
+        found = sorted(p for p in glob.glob(os.path.join(path, '*')) if p.endswith(MODEL_SUFFIXES))
+        if not found:
+            raise FileNotFoundError(f'{path}: directory holds no model file (.keras or .h5)')
+        return found[0]
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f'{path}: no such weights file (expected a .keras or .h5 model, '
+                                f'or a directory holding one)')
+    if not path.endswith(MODEL_SUFFIXES):
+        raise ValueError(f'{path}: expected a .keras or .h5 model file')
+    return path
+
+
+def load_keras_model(path):
+    """Load a model saved by KoOCR; errors name the file and what was expected."""
+    try:
+        loaded = keras.models.load_model(path, compile=True)
+    except Exception as e:  # Keras raises many types for a file it cannot read
+        raise ValueError(f'{path}: not a KoOCR model that Keras can load ({type(e).__name__}: {e})') from None
+    if not any(isinstance(layer, ModelInfo) for layer in loaded.layers):
+        raise ValueError(f'{path}: a Keras model, but not a KoOCR one (no model_info layer)')
+    return loaded
+
+
+class KoOCR:
+    """A Korean character recognizer: a Keras network with jamo (split) or whole-character outputs.
+
+    Args:
+        weights: 'default' (the shipped pretrained model), a .keras/.h5 file or a directory holding one,
+            or None / '' to build a new network from the other arguments (see ``NetworkConfig``).
+    """
+
+    def __init__(self, weights='default', **network_options):
+        unknown = set(network_options) - {f.name for f in dataclasses.fields(NetworkConfig)}
+        if unknown:
+            raise TypeError(f'unknown KoOCR arguments {sorted(unknown)}')
+        self.weights_path = None
+        if weights:
+            if weights == 'default':
+                if not os.path.isdir(DEFAULT_WEIGHTS):
+                    raise FileNotFoundError(f'no shipped pretrained model at {DEFAULT_WEIGHTS}; '
+                                            f'pass weights=None to build a new network')
+                weights = DEFAULT_WEIGHTS
+            self.weights_path = find_weights(weights)
+            self.model = load_keras_model(self.weights_path)
+            self.config = NetworkConfig(**self._info().config)
+        else:
+            self.config = NetworkConfig(**network_options)
+            self.model = self._build()
+        self.charset = self._info().charset
+
+    def _info(self):
+        return next(layer for layer in self.model.layers if isinstance(layer, ModelInfo))
+
+    def _build(self):
+        config = self.config
+        for flag in ('iterative_refinement', 'adversarial_learning'):
+            if getattr(config, flag):
+                raise NotImplementedError(f'--{flag} is not available yet in this version of KoOCR')
+        charset = hangul.load_charset(config.charset)
+        with choose_strategy().scope():
+            return network.build_model(
+                config.network, config.image_size, config.split_components, len(charset), config.fc_link,
+                config.direct_map, config.data_augmentation, config.width,
+                info=ModelInfo(config=dataclasses.asdict(config), charset=''.join(charset)))
+
+    @property
+    def image_size(self):
+        return self.config.image_size
+
+    # Training ------------------------------------------------------------------------------------------
+
+    def compile(self, optimizer='adabound', learning_rate=0.001):
+        """Compile with one sparse cross-entropy and accuracy per output; keeps a loaded optimizer's state
+        when it is of the kind asked for, at the new learning rate."""
+        current = getattr(self.model, 'optimizer', None)
+        if current is None or type(current) is not type(get_optimizer(optimizer, learning_rate)):
+            current = get_optimizer(optimizer, learning_rate)
+        else:
+            current.learning_rate = learning_rate
+        names = self.model.output_names
+        self.model.compile(optimizer=current, loss={n: 'sparse_categorical_crossentropy' for n in names},
+                           metrics={n: ['accuracy'] for n in names}, jit_compile=False)
+
+    def datasets(self, options):
+        labeler = Labeler(self.config.split_components, self.charset)
+        kinds = [k for k in options.kinds.split(',') if k] or None
+        train = PatchDataset(options.data_path, self.image_size, labeler, options.batch_size,
+                             options.patch_size, kinds, shuffle=True, seed=options.seed)
+        val = None
+        if options.val_path and os.path.isdir(options.val_path):
+            val = PatchDataset(options.val_path, self.image_size, labeler, 256, options.patch_size, kinds,
+                               shuffle=False)
+        return train, val
+
+    def train(self, **options):
+        """Train on patches (see ``TrainConfig`` for every option); resumes from the loaded weights'
+        ``train_state.json``. Writes ``<log_dir>/weights.h5`` every epoch, ``best.keras``, a CSV history
+        and, on request, TensorBoard logs. Returns the Keras History."""
+        options = TrainConfig(**options)
+        if options.adversarial_ratio and options.fit_discriminator and not self.config.adversarial_learning:
+            raise NotImplementedError('--fit_discriminator needs --adversarial_learning, not available yet')
+        keras.utils.set_random_seed(options.seed)
+        os.makedirs(options.log_dir, exist_ok=True)
+        train, val = self.datasets(options)
+        state = callbacks.read_state(os.path.dirname(self.weights_path)) if self.weights_path else {}
+        initial_epoch = state.get('epoch', 0)
+        epochs = options.epochs if options.epochs > initial_epoch else initial_epoch + options.epochs
+        with choose_strategy().scope():
+            self.compile(options.optimizer, options.learning_rate)
+        history = self.model.fit(
+            train.as_tf(), epochs=epochs,
+            initial_epoch=initial_epoch, callbacks=self._callbacks(options, val, state, epochs),
+            verbose=0 if options.silent_mode else (1 if sys.stdout.isatty() else 2))
+        return history
+
+    def _callbacks(self, options, val, state, epochs):
+        log_dir = options.log_dir
+        monitor = 'val_top1' if val else 'loss'
+        weights_path = os.path.join(log_dir, 'weights.h5')
+        found = [callbacks.SyllableAccuracy(val, self.charset)] if val else []
+        found += [
+            callbacks.SaveModel(os.path.join(log_dir, 'best.keras'), monitor, state.get('best')),
+            callbacks.SaveModel(weights_path),
+            keras.callbacks.CSVLogger(os.path.join(log_dir, 'history.csv'), append=True),
+            callbacks.TrainState(log_dir, {**state, 'command': ' '.join(sys.argv)}, monitor),
+        ]
+        if options.lr_schedule == 'cosine':
+            found.append(keras.callbacks.LearningRateScheduler(
+                callbacks.cosine_schedule(options.learning_rate, epochs)))
+        elif options.lr_schedule != 'constant':
+            raise ValueError(f"lr_schedule={options.lr_schedule!r}; choose from ('constant', 'cosine')")
+        if options.zip_weights:
+            found.append(callbacks.ZipWeights(weights_path))
+        if options.log_tensorboard:
+            found.append(keras.callbacks.TensorBoard(os.path.join(log_dir, 'fit')))
+        if options.log_wandb:
+            found.append(_wandb_callback(options.setup_wandb))
+        return found
+
+    # Inference -----------------------------------------------------------------------------------------
+
+    def prepare(self, images):
+        """Images of any size, colour or polarity -> float32 (N, S, S, 1) as the model was trained."""
+        batch = images if is_batch(images) else [images]
+        return np.stack([prepare(image, self.image_size) for image in batch])[..., None].astype(np.float32)
+
+    def predict(self, image, n=5, probabilities=False):
+        """The n most likely syllables (best first) for one image, or one list per image for a batch.
+        With ``probabilities=True`` each entry is a (syllable, probability) pair."""
+        inputs = self.prepare(image)
+        outputs = self.model.predict_on_batch(inputs) if len(inputs) <= 256 else \
+            self.model.predict(inputs, batch_size=256, verbose=0)
+        indices, probs = top_n_syllables(outputs, self.charset, n)
+        answers = [[(self.charset[i], float(p)) if probabilities else self.charset[i]
+                    for i, p in zip(row, prob_row)] for row, prob_row in zip(indices, probs)]
+        return answers if is_batch(image) else answers[0]
+
+    def save(self, path):
+        """Save the whole model (.keras or .h5)."""
+        self.model.save(path)
+
+
+def _wandb_callback(setup):
+    try:
+        import wandb
+        from wandb.integration.keras import WandbMetricsLogger
+    except ImportError:
+        raise RuntimeError('--log_wandb needs the wandb package: pip install wandb') from None
+    if setup:
+        wandb.login()
+    wandb.init(project='KoOCR')
+    return WandbMetricsLogger()
+

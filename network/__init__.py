@@ -1,0 +1,30 @@
+"""Network registry: ``--network`` name -> backbone builder, and the whole model around it."""
+import keras
+
+from network import applications, compact, fire, melnyk
+from network.augment import GlyphAugmentation
+from network.heads import apply_head
+from network.layers import DirectMap, InkScale
+
+BACKBONES = {'melnyk': melnyk.build, 'fire': fire.build, 'compact': compact.build,
+             **{name: applications.builder(name) for name in applications.APPLICATIONS}}
+FEATURES_LAYER = 'features'  # the backbone's last feature map: Grad-CAM looks here
+
+
+def build_model(network='melnyk', image_size=96, split_components=True, charset_size=2350,
+                fc_link='GWAP', direct_map=False, data_augmentation=False, width=1.0, info=None):
+    """Input (S, S, 1) ink-dark image -> dict of softmax outputs (see ``network.heads``).
+
+    ``info``: a ``ModelInfo`` layer that carries the options and charset inside the saved model."""
+    if network not in BACKBONES:
+        raise ValueError(f'network={network!r}; choose from {sorted(BACKBONES)}')
+    inputs = keras.Input((image_size, image_size, 1), name='image')
+    x = InkScale(name='ink_scale')(info(inputs) if info is not None else inputs)
+    if data_augmentation:
+        x = GlyphAugmentation(name='augmentation')(x)
+    if direct_map:
+        x = DirectMap(name='direct_map')(x)
+    x = BACKBONES[network](x, width=width)
+    features = keras.layers.Identity(name=FEATURES_LAYER)(x)
+    outputs = apply_head(features, split_components, charset_size, fc_link)
+    return keras.Model(inputs, outputs, name=f'koocr_{network.replace("-", "_")}')

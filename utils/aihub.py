@@ -1,0 +1,128 @@
+"""AIHub's Korean OCR data (images + JSON labels) → normalized syllable glyphs, one at a time.
+
+Layout under ``aihub_path``: ``handwritten_label.json`` with images in ``1_syllable/`` or ``2_syllable/``,
+``printed_label.json`` with images in ``syllable/``. Only '글자(음절)' (syllable) annotations are used.
+The seed deleted each image after reading it; we only read.
+"""
+import collections
+import json
+import os
+import warnings
+
+import numpy as np
+from PIL import Image
+
+from utils.hangul import is_syllable
+from utils.render import normalize_glyph
+
+SYLLABLE_TYPE = '글자(음절)'
+KINDS = {  # kind -> (label file, image folders)
+    'handwritten': ('handwritten_label.json', ('1_syllable', '2_syllable')),
+    'printed': ('printed_label.json', ('syllable',)),
+}
+
+
+class AIHubNotFoundError(FileNotFoundError, ValueError):
+    """The AIHub folder or one of its label files is missing; the message names the path."""
+
+
+def _load_labels(path):
+    try:
+        with open(path, encoding='utf-8') as f:
+            content = json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ValueError(f'{path}: not valid JSON ({e})') from None
+    if not isinstance(content, dict) or not isinstance(content.get('annotations'), list):
+        raise ValueError(f"{path}: expected an object with an 'annotations' list")
+    file_names = {str(image.get('id')): image.get('file_name')
+                  for image in content.get('images') or [] if isinstance(image, dict)}
+    return content['annotations'], file_names
+
+
+def load_glyph(path, image_size):
+    """A grey ink-dark normalized (S, S) uint8 glyph from an image file, or None when it has no ink."""
+    with Image.open(path) as image:
+        if 'A' in image.getbands():  # transparent background: put it on white
+            image = Image.alpha_composite(Image.new('RGBA', image.size, 'white'), image.convert('RGBA'))
+        gray = np.asarray(image.convert('L'))
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    if np.median(border) < 128:  # light ink on a dark background
+        gray = 255 - gray
+    return normalize_glyph(gray, image_size)
+
+
+class AIHubSamples:
+    """Iterator of (kind, image uint8 (S, S), label) over AIHub syllable images.
+
+    ``counts[kind]`` tallies what was used and why the rest was skipped: 'used', 'not_syllable_type',
+    'not_syllable_text', 'missing_image', 'unreadable_image', 'blank_image'.
+    """
+
+    def __init__(self, aihub_path, image_size, kinds=('handwritten', 'printed')):
+        unknown = set(kinds) - set(KINDS)
+        if unknown:
+            raise ValueError(f'unknown AIHub kinds {sorted(unknown)}; choose from {sorted(KINDS)}')
+        if not os.path.isdir(aihub_path):
+            raise AIHubNotFoundError(f'AIHub folder {aihub_path} not found')
+        self.aihub_path, self.image_size, self.kinds = aihub_path, image_size, tuple(kinds)
+        self.label_paths = {kind: os.path.join(aihub_path, KINDS[kind][0]) for kind in self.kinds}
+        for path in self.label_paths.values():
+            if not os.path.isfile(path):
+                raise AIHubNotFoundError(f'AIHub label file {path} not found')
+        self.counts = {kind: collections.Counter() for kind in self.kinds}
+        self._samples = self._generate()
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return next(self._samples)
+
+    def _image_path(self, kind, image_id, file_name):
+        names = [f'{image_id}.png'] + ([file_name] if file_name else [])
+        candidates = [os.path.join(self.aihub_path, folder, name)
+                      for name in names for folder in KINDS[kind][1]]
+        if file_name:
+            candidates.append(os.path.join(self.aihub_path, file_name))
+        return next((path for path in candidates if os.path.isfile(path)), None)
+
+    def _generate(self):
+        for kind in self.kinds:
+            annotations, file_names = _load_labels(self.label_paths[kind])
+            counts = self.counts[kind]
+            for note in annotations:
+                attributes = note.get('attributes') if isinstance(note, dict) else None
+                if not isinstance(attributes, dict) or attributes.get('type') != SYLLABLE_TYPE:
+                    counts['not_syllable_type'] += 1
+                    continue
+                label = str(note.get('text', '')).strip()
+                if not is_syllable(label):
+                    counts['not_syllable_text'] += 1
+                    continue
+                image_id = str(note.get('image_id'))
+                path = self._image_path(kind, image_id, file_names.get(image_id))
+                if path is None:
+                    counts['missing_image'] += 1
+                    continue
+                try:
+                    image = load_glyph(path, self.image_size)
+                except (OSError, ValueError, Image.DecompressionBombError) as e:
+                    warnings.warn(f'{path}: unreadable image skipped ({e})', stacklevel=3)
+                    counts['unreadable_image'] += 1
+                    continue
+                if image is None:
+                    counts['blank_image'] += 1
+                    continue
+                counts['used'] += 1
+                yield kind, image, label
+
+
+def convert_aihub(aihub_path, image_size, kinds=('handwritten', 'printed')):
+    """Iterate (kind, image uint8 (S, S) ink-dark, syllable) over the AIHub tree at ``aihub_path``.
+
+    Checks the folder and label files at once (AIHubNotFoundError, a ValueError naming the path); a
+    malformed label file raises ValueError naming it when reached. The result's ``counts`` tell how many
+    annotations were used and skipped per kind. AIHub handwriting feeds ``handwritten_<n>`` patches,
+    AIHub print ``printed_<n>``.
+    """
+    return AIHubSamples(aihub_path, image_size, kinds)

@@ -1,0 +1,125 @@
+"""Training callbacks: held-out syllable accuracy, the resume state, zipped weights, the learning-rate schedule."""
+import json
+import math
+import os
+import zipfile
+
+import keras
+import numpy as np
+
+from utils import patches
+from utils.topn import top_n_syllables
+
+STATE_FILE = 'train_state.json'
+
+
+def read_state(folder):
+    """The training state saved beside a checkpoint ({'epoch': epochs done, ...}), or {}."""
+    path = os.path.join(folder, STATE_FILE)
+    if not os.path.isfile(path):
+        return {}
+    with open(path, encoding='utf-8') as f:
+        return json.load(f)
+
+
+def write_state(folder, state):
+    patches.atomic_write(os.path.join(folder, STATE_FILE),
+                         lambda f: f.write(json.dumps(state, indent=2).encode('utf-8')))
+
+
+def cosine_schedule(learning_rate, epochs, warmup=1):
+    """Epoch -> learning rate: linear warm-up, then cosine decay to 1% over ``epochs``."""
+    def schedule(epoch, _=None):
+        if epoch < warmup:
+            return learning_rate * (epoch + 1) / (warmup + 1)
+        progress = min(1.0, (epoch - warmup) / max(1, epochs - warmup))
+        return learning_rate * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * progress)))
+    return schedule
+
+
+class SyllableAccuracy(keras.callbacks.Callback):
+    """After each epoch: top-1 / top-5 whole-syllable accuracy on the validation set, as
+    ``val_top1`` / ``val_top5`` in the logs (the number that matters: fonts the model never saw)."""
+
+    def __init__(self, dataset, charset):
+        super().__init__()
+        self.dataset, self.charset = dataset, list(charset)
+
+    def on_epoch_end(self, epoch, logs=None):
+        top1 = top5 = total = 0
+        index = {c: i for i, c in enumerate(self.charset)}
+        for images, labels, _, _ in self.dataset.examples():
+            outputs = self.model.predict(images[..., None].astype('float32'), batch_size=256, verbose=0)
+            best, _ = top_n_syllables(outputs, self.charset, 5)
+            truth = np.array([index[label] for label in labels])
+            top1 += int((best[:, 0] == truth).sum())
+            top5 += int((best == truth[:, None]).any(axis=1).sum())
+            total += len(labels)
+        if logs is not None and total:
+            logs['val_top1'], logs['val_top5'] = top1 / total, top5 / total
+            print(f' - val_top1: {top1 / total:.4f} - val_top5: {top5 / total:.4f}')
+
+
+def save_model(model, path):
+    """Save a whole model (.keras or .h5) atomically: a stop mid-save never leaves a broken file."""
+    folder, name = os.path.split(path)
+    tmp = os.path.join(folder, f'.tmp_{name}')
+    model.save(tmp)
+    # Keras 3.15's H5 writer pops 'optimizer' from the model's compile config: later .keras files
+    # would then reload with RMSprop. Put it back.
+    compile_config = getattr(getattr(model, '_compile_config', None), 'config', None)
+    if compile_config is not None and 'optimizer' not in compile_config:
+        compile_config['optimizer'] = model.optimizer
+    os.replace(tmp, path)
+
+
+class SaveModel(keras.callbacks.Callback):
+    """Save the model after every epoch, or only when ``monitor`` reaches a new best (higher is better
+    for 'top1'/'top5'/'accuracy' scores, lower for losses)."""
+
+    def __init__(self, path, monitor=None, best=None):
+        super().__init__()
+        self.path, self.monitor, self.best = path, monitor, best
+        self.higher = monitor is not None and 'loss' not in monitor
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self.monitor) if self.monitor else None
+        if self.monitor:
+            if value is None:
+                return
+            if self.best is not None and (value <= self.best if self.higher else value >= self.best):
+                return
+            self.best = value
+        save_model(self.model, self.path)
+
+
+class TrainState(keras.callbacks.Callback):
+    """Write ``train_state.json`` (epochs done, best score) after every epoch, so a run can resume."""
+
+    def __init__(self, folder, state, monitor):
+        super().__init__()
+        self.folder, self.state, self.monitor = folder, dict(state), monitor
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self.monitor)
+        self.state['epoch'] = epoch + 1
+        if value is not None and ('best' not in self.state or
+                                  (value < self.state['best'] if 'loss' in self.monitor else value > self.state['best'])):
+            self.state['best'] = float(value)
+        write_state(self.folder, self.state)
+
+
+class ZipWeights(keras.callbacks.Callback):
+    """Zip the epoch's weights file as ``weights_epoch_N.zip`` (the seed's --zip_weights, for download)."""
+
+    def __init__(self, weights_path):
+        super().__init__()
+        self.weights_path = weights_path
+
+    def on_epoch_end(self, epoch, logs=None):
+        target = os.path.join(os.path.dirname(self.weights_path), f'weights_epoch_{epoch + 1}.zip')
+
+        def write(f):
+            with zipfile.ZipFile(f, 'w', zipfile.ZIP_DEFLATED) as archive:
+                archive.write(self.weights_path, os.path.basename(self.weights_path))
+        patches.atomic_write(target, write)

@@ -1,0 +1,53 @@
+"""A user's image (path, PIL image or array of any size, colour or polarity) -> the model's input."""
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from utils.render import normalize_glyph
+
+
+def load_gray(image):
+    """Path, PIL image or array (H,W), (H,W,1), (H,W,3|4) -> uint8 (H,W) grey."""
+    if isinstance(image, (str, bytes)) or hasattr(image, '__fspath__'):
+        try:
+            with Image.open(image) as opened:
+                opened.load()
+                image = opened.convert('L')
+        except (UnidentifiedImageError, OSError, SyntaxError) as e:
+            raise ValueError(f'{image}: not a readable image ({e})') from None
+    if isinstance(image, Image.Image):
+        return np.asarray(image.convert('L'))
+    array = np.asarray(image)
+    if array.ndim == 3 and array.shape[-1] in (3, 4):
+        array = array[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    elif array.ndim == 3 and array.shape[-1] == 1:
+        array = array[..., 0]
+    if array.ndim != 2:
+        raise ValueError(f'expected an image of shape (H, W) or (H, W, 1|3|4), got {np.asarray(image).shape}')
+    if array.dtype != np.uint8:
+        array = np.asarray(array, np.float32)
+        if array.max() <= 1.0:
+            array = array * 255.0
+        array = np.clip(array, 0, 255).astype(np.uint8)
+    return array
+
+
+def ink_dark(gray):
+    """Flip a light-on-dark image so the ink is dark: the border is taken to be paper."""
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    return 255 - gray if np.median(border) < 128 else gray
+
+
+def prepare(image, image_size):
+    """One image -> uint8 (S, S) ink-dark, the ink box centred and scaled as the training glyphs were."""
+    gray = ink_dark(load_gray(image))
+    glyph = normalize_glyph(gray, image_size)
+    if glyph is None:  # a blank image: nothing to centre, keep it blank
+        return np.full((image_size, image_size), 255, np.uint8)
+    return glyph
+
+
+def is_batch(images):
+    """True for a list/tuple of images or an array of shape (N, H, W) / (N, H, W, C)."""
+    if isinstance(images, (list, tuple)):
+        return True
+    return isinstance(images, np.ndarray) and (images.ndim == 4 or (images.ndim == 3 and images.shape[-1] not in (1, 3, 4)))

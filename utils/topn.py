@@ -1,0 +1,50 @@
+"""Exact top-n syllables from the model's outputs, restricted to a charset.
+
+In split mode a syllable's probability is p(cho)·p(jung)·p(jong); ranking every syllable of the charset by
+that product is exact (the product of per-component top-n lists is not), and cheap: 2,350 sums of logs.
+"""
+import numpy as np
+
+from utils import hangul
+
+_CHUNK = 2048
+
+
+def charset_jamo(charset):
+    """int (K, 3) jamo indices of a charset's syllables."""
+    return hangul.split_labels(charset)
+
+
+def syllable_log_probs(outputs, jamo):
+    """{CHOSUNG, JUNGSUNG, JONGSUNG: (N, classes)} -> (N, K) log-probabilities of the charset's syllables."""
+    logs = [np.log(np.maximum(np.asarray(outputs[name], np.float32), 1e-12)) for name in hangul.COMPONENTS]
+    return logs[0][:, jamo[:, 0]] + logs[1][:, jamo[:, 1]] + logs[2][:, jamo[:, 2]]
+
+
+def top_n_indices(scores, n):
+    """(N, K) scores -> (N, n) column indices, best first."""
+    n = min(n, scores.shape[1])
+    part = np.argpartition(-scores, n - 1, axis=1)[:, :n]
+    order = np.argsort(-np.take_along_axis(scores, part, 1), axis=1)
+    return np.take_along_axis(part, order, 1)
+
+
+def top_n_syllables(outputs, charset, n=5):
+    """Model outputs for N images -> (indices into charset (N, n), probabilities (N, n)), best first.
+
+    ``outputs``: the split model's three softmaxes, or ``{'output': (N, K)}`` for a complete model.
+    """
+    charset = list(charset)
+    jamo = charset_jamo(charset) if 'output' not in outputs else None
+    rows = len(next(iter(outputs.values())))
+    indices, probabilities = [], []
+    for start in range(0, rows, _CHUNK):
+        chunk = {name: np.asarray(v)[start:start + _CHUNK] for name, v in outputs.items()}
+        if jamo is None:
+            scores = np.log(np.maximum(chunk['output'], 1e-12))
+        else:
+            scores = syllable_log_probs(chunk, jamo)
+        best = top_n_indices(scores, n)
+        indices.append(best)
+        probabilities.append(np.exp(np.take_along_axis(scores, best, 1)))
+    return np.concatenate(indices), np.concatenate(probabilities)
