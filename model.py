@@ -182,13 +182,17 @@ class KoOCR:
     def predict(self, image, n=5, probabilities=False):
         """The n most likely syllables (best first) for one image, or one list per image for a batch.
         With ``probabilities=True`` each entry is a (syllable, probability) pair."""
-        inputs = self.prepare(image)
+        answers = self.rank(self.prepare(image), n, probabilities)
+        return answers if is_batch(image) else answers[0]
+
+    def rank(self, inputs, n=5, probabilities=False):
+        """Prepared inputs (N, S, S[, 1]) -> one list of the n most likely syllables per image."""
+        inputs = np.asarray(inputs, np.float32).reshape(-1, self.image_size, self.image_size, 1)
         outputs = self.model.predict_on_batch(inputs) if len(inputs) <= 256 else \
             self.model.predict(inputs, batch_size=256, verbose=0)
         indices, probs = top_n_syllables(outputs, self.charset, n)
-        answers = [[(self.charset[i], float(p)) if probabilities else self.charset[i]
-                    for i, p in zip(row, prob_row)] for row, prob_row in zip(indices, probs)]
-        return answers if is_batch(image) else answers[0]
+        return [[(self.charset[i], float(p)) if probabilities else self.charset[i]
+                 for i, p in zip(row, prob_row)] for row, prob_row in zip(indices, probs)]
 
     def save(self, path):
         """Save the whole model (.keras or .h5)."""

@@ -1,0 +1,44 @@
+"""Make the example images: syllables drawn with the bundled font, with handwriting-style Debian fonts,
+in colour, white on black and at odd sizes. Run from the repository root: python examples/make_examples.py"""
+import os
+
+from PIL import Image, ImageDraw, ImageFont
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BUNDLED = os.path.join(HERE, '..', 'files', 'KoOCRGothic-Regular.ttf')
+PEN = '/usr/share/fonts/truetype/nanum/NanumPen.ttf'          # fonts-nanum
+PILGI = '/usr/share/fonts/truetype/unfonts-core/UnPilgi.ttf'  # fonts-unfonts-core
+
+# (file, syllable, font, size (w, h), ink colour, paper colour, kind)
+EXAMPLES = [
+    ('printed_01.png', '한', BUNDLED, (96, 96), 'black', 'white', 'printed'),
+    ('printed_02.png', '글', BUNDLED, (64, 64), 'black', 'white', 'printed'),
+    ('printed_03.png', '뷁', BUNDLED, (128, 128), 'black', 'white', 'printed'),
+    ('printed_04_colour.png', '닭', BUNDLED, (200, 150), (30, 60, 160), (245, 235, 210), 'printed'),
+    ('printed_05_inverted.png', '읽', BUNDLED, (80, 80), 'white', 'black', 'printed'),
+    ('printed_06_small.png', '꽃', BUNDLED, (28, 28), 'black', 'white', 'printed'),
+    ('hand_01.png', '사', PEN, (96, 96), 'black', 'white', 'handwriting-style'),
+    ('hand_02.png', '랑', PILGI, (96, 96), (20, 20, 20), (250, 250, 250), 'handwriting-style'),
+]
+
+
+def draw(char, font_path, size, ink, paper):
+    image = Image.new('RGB', size, paper)
+    font = ImageFont.truetype(font_path, int(min(size) * 0.75))
+    ImageDraw.Draw(image).text((size[0] / 2, size[1] / 2), char, font=font, fill=ink, anchor='mm')
+    return image
+
+
+def main():
+    with open(os.path.join(HERE, 'labels.tsv'), 'w', encoding='utf-8') as labels:
+        labels.write('file\tlabel\tkind\n')
+        for name, char, font, size, ink, paper, kind in EXAMPLES:
+            if not os.path.isfile(font):
+                print(f'skipped {name}: {font} is not installed')
+                continue
+            draw(char, font, size, ink, paper).save(os.path.join(HERE, name))
+            labels.write(f'{name}\t{char}\t{kind}\n')
+
+
+if __name__ == '__main__':
+    main()

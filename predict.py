@@ -1,0 +1,77 @@
+"""Read Korean characters: the top-n syllables, with probabilities, for each image file.
+
+    python predict.py examples/
+    python predict.py char.png other.jpg --n 3 --json
+"""
+import argparse
+import json
+import os
+import sys
+
+IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.gif', '.tif', '.tiff', '.webp')
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('images', nargs='+', help='image files, or folders of them')
+    parser.add_argument('--n', type=int, default=5, help='how many candidates per image (default 5)')
+    parser.add_argument('--weights', default='default', help="'default' (the shipped model) or a model file")
+    parser.add_argument('--json', action='store_true', help='print JSON instead of a table')
+    return parser.parse_args(argv)
+
+
+def expand(paths):
+    """Files as given; folders -> their image files, sorted."""
+    files = []
+    for path in paths:
+        if os.path.isdir(path):
+            files += sorted(os.path.join(path, name) for name in os.listdir(path)
+                            if name.lower().endswith(IMAGE_EXTENSIONS))
+        else:
+            files.append(path)
+    return files
+
+
+def read_images(files, prepare):
+    """Prepared images of the readable files, and {file: error} for the others."""
+    images, errors = {}, {}
+    for path in files:
+        try:
+            images[path] = prepare(path)
+        except (ValueError, OSError) as e:
+            errors[path] = str(e)
+    return images, errors
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    files = expand(args.images)
+    if not files:
+        sys.exit('predict.py: no image files found in ' + ' '.join(args.images))
+    import numpy as np
+    import model  # after parsing: --help stays fast
+    from utils.preprocess import prepare
+    try:
+        ocr = model.KoOCR(weights=args.weights)
+    except (ValueError, FileNotFoundError) as e:
+        sys.exit(f'predict.py: {e}')
+    images, errors = read_images(files, lambda path: prepare(path, ocr.image_size))
+    answers = {}
+    if images:
+        batch = np.stack(list(images.values()))
+        answers = dict(zip(images, ocr.rank(batch, n=args.n, probabilities=True)))
+    if args.json:
+        print(json.dumps({path: {'top': [{'char': c, 'p': round(p, 6)} for c, p in answers[path]]}
+                          if path in answers else {'error': errors[path]} for path in files},
+                         ensure_ascii=False, indent=2))
+    else:
+        for path in files:
+            if path in answers:
+                print(f'{path}\t' + '  '.join(f'{c} {p:.3f}' for c, p in answers[path]))
+    for path, error in errors.items():
+        print(f'predict.py: {error}', file=sys.stderr)
+    return 1 if errors else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
