@@ -8,19 +8,26 @@ import os
 import sys
 
 from utils import crawl, fonts, hangul
+from utils.aihub import convert_aihub, write_aihub_patches
 from utils.cli import str2bool
+from utils.download import DownloadError, clova_font_paths, download_clova_fonts
 
-FILES = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'files')
+CLOVA_URLS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'files', 'clova_ttf_links.txt')
+FONT_KINDS = ('printed', 'clova')
+AIHUB_KINDS = ('handwritten', 'printed')
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--font_path', default='./fonts',
-                        help='folder of fonts; missing or empty: the Korean fonts installed on this machine')
+                        help='folder of fonts; when it holds none but the Clova downloads, the Korean fonts '
+                             'installed on this machine are used too')
     parser.add_argument('--AIHub_path', default='./AIhub')
-    parser.add_argument('--pickle_path', default='./data')
+    parser.add_argument('--pickle_path', default='./data',
+                        help='training patches; a crawl replaces the patches of the kinds it writes')
     parser.add_argument('--val_path', default='./val_data')
-    parser.add_argument('--val_ratio', type=float, default=.1, help='share of font families held out')
+    parser.add_argument('--val_ratio', type=float, default=.1,
+                        help='share of font families (and of AIHub images) held out for validation')
     parser.add_argument('--clova', type=str2bool, default=False, help='download the Clova handwriting fonts')
     parser.add_argument('--image_test', type=str2bool, default=False, help='write a contact sheet and stop')
     parser.add_argument('--image_size', type=int, default=96)
@@ -35,7 +42,12 @@ def parse_args(argv=None):
     parser.add_argument('--handwriting', action='append', default=[],
                         help='mark a family as handwriting-style (kind clova); repeatable')
     parser.add_argument('--seed', type=int, default=0, help='seed of the font split and the shuffle')
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if not 0 <= args.val_ratio < 1:
+        parser.error(f'--val_ratio={args.val_ratio}: expected a share in [0, 1)')
+    if args.pickle_size < 1:
+        parser.error(f'--pickle_size={args.pickle_size}: expected at least 1')
+    return args
 
 
 def placement_options(args):
@@ -44,41 +56,52 @@ def placement_options(args):
     return dict(placement=placement, **offsets) if placement == 'seed' else dict(placement=placement)
 
 
-def choose_font_files(font_path):
-    files = fonts.font_files([font_path]) if os.path.isdir(font_path) else []
-    if files:
-        return files
-    print(f'{font_path} holds no fonts: using the Korean fonts installed on this machine')
-    return fonts.system_font_files()
+def choose_font_files(font_path, clova_paths):
+    """The fonts in ``font_path``, plus the machine's Korean fonts when it holds none but Clova downloads
+    (so ``--clova=true`` adds handwriting to the installed fonts instead of replacing them)."""
+    found = fonts.font_files([font_path]) if os.path.exists(font_path) else []
+    clova = {os.path.abspath(p) for p in clova_paths}
+    if any(os.path.abspath(p) not in clova for p in found):
+        return found
+    print(f'{font_path} holds no fonts of its own: using the Korean fonts installed on this machine')
+    return sorted(set(fonts.system_font_files()) | set(found))
 
 
 def main(argv=None):
     args = parse_args(argv)
     charset = hangul.load_charset(args.charset)
     placement = placement_options(args)
+    if args.AIHub and not args.image_test:
+        convert_aihub(args.AIHub_path, args.image_size)  # a missing folder or label file fails now, not later
+    clova_paths = clova_font_paths(CLOVA_URLS, args.font_path).values()
+    files = choose_font_files(args.font_path, clova_paths)
     if args.clova:
-        from utils.download import download_clova_fonts
-        download_clova_fonts(os.path.join(FILES, 'clova_ttf_links.txt'), args.font_path)
-    faces = fonts.korean_faces(choose_font_files(args.font_path))
-    if args.AIHub:
-        from utils.aihub import write_aihub_patches
-        write_aihub_patches(args.AIHub_path, args.image_size, args.pickle_path, args.val_path,
-                            args.val_ratio, args.pickle_size, args.seed)
-    if not faces:
-        if not args.AIHub:
-            sys.exit('no Korean fonts found: put .ttf/.otf/.ttc files in --font_path or install fonts-nanum')
-        return
+        files = sorted(set(files) | set(download_clova_fonts(CLOVA_URLS, args.font_path)))
+    faces = fonts.korean_faces(files)
+    if not faces and (args.image_test or not args.AIHub):
+        sys.exit('crawl_data.py: no Korean fonts found: put .ttf/.otf/.ttc files in --font_path '
+                 'or install fonts-nanum')
     if args.image_test:
         path = crawl.contact_sheet(faces, '가각뷁힣을쐈', args.image_size, placement, 'image_test.png')
         print(f'wrote {path}: {len(faces)} fonts')
         return
-    kinds = {face: face.kind(args.handwriting) for face in faces}
-    crawl.crawl_fonts(faces, kinds, charset, args.image_size, args.pickle_path, args.val_path,
-                      args.val_ratio, args.pickle_size, placement, args.seed)
+    written, kinds_written = [], set()
+    if args.AIHub:
+        written += write_aihub_patches(args.AIHub_path, args.image_size, args.pickle_path, args.val_path,
+                                       args.val_ratio, args.pickle_size, args.seed)
+        kinds_written.update(AIHUB_KINDS)
+    if faces:
+        kinds = {face: face.kind(args.handwriting) for face in faces}
+        _, font_patches = crawl.crawl_fonts(faces, kinds, charset, args.image_size, args.pickle_path,
+                                            args.val_path, args.val_ratio, args.pickle_size, placement,
+                                            args.seed, taken=written)
+        written += font_patches
+        kinds_written.update(FONT_KINDS)
+    crawl.remove_stale_patches((args.pickle_path, args.val_path), kinds_written, written)
 
 
 if __name__ == '__main__':
     try:
         main()
-    except (ValueError, OSError) as e:
+    except (DownloadError, ValueError, OSError) as e:
         sys.exit(f'crawl_data.py: {e}')

@@ -53,7 +53,26 @@ def load_keras_model(path):
         raise ValueError(f'{path}: not a KoOCR model that Keras can load ({type(e).__name__}: {e})') from None
     if not any(isinstance(layer, ModelInfo) for layer in loaded.layers):
         raise ValueError(f'{path}: a Keras model, but not a KoOCR one (no model_info layer)')
+    if path.endswith('.h5') and getattr(loaded, 'optimizer', None) is not None:
+        _restore_h5_optimizer(loaded, path)
     return loaded
+
+
+def _restore_h5_optimizer(loaded, path):
+    """Keras 3.15 builds an .h5 model's optimizer over ``model._trainable_variables`` (empty for a
+    functional model): the saved slots are dropped and the first training step fails ("Unknown
+    variable"), so resuming from the seed's weights.h5 broke. Build it over the model's variables and
+    load the saved state."""
+    import h5py
+    from keras.src.legacy.saving.legacy_h5_format import load_optimizer_weights_from_hdf5_group
+
+    optimizer = type(loaded.optimizer).from_config(loaded.optimizer.get_config())
+    optimizer.build(loaded.trainable_variables)
+    with h5py.File(path, 'r') as f:
+        values = load_optimizer_weights_from_hdf5_group(f) if 'optimizer_weights' in f else []
+        if len(values) == len(optimizer.variables):
+            optimizer.set_weights([np.asarray(v) for v in values])
+    loaded.optimizer = optimizer
 
 
 class KoOCR:
@@ -76,7 +95,8 @@ class KoOCR:
                                             f'pass weights=None to build a new network')
                 weights = DEFAULT_WEIGHTS
             self.weights_path = find_weights(weights)
-            self.model = load_keras_model(self.weights_path)
+            with choose_strategy().scope():  # the variables of a resumed run are distributed too
+                self.model = load_keras_model(self.weights_path)
             self.config = NetworkConfig(**self._info().config)
         else:
             self.config = NetworkConfig(**network_options)
@@ -134,36 +154,41 @@ class KoOCR:
         options = TrainConfig(**options)
         if options.adversarial_ratio and options.fit_discriminator and not self.config.adversarial_learning:
             raise NotImplementedError('--fit_discriminator needs --adversarial_learning, not available yet')
+        state = callbacks.read_state(os.path.dirname(self.weights_path)) if self.weights_path else {}
+        initial_epoch = state.get('epoch', 0)
+        # A resumed run must not replay the first epochs' shuffles and augmentations.
+        options.seed += initial_epoch
         keras.utils.set_random_seed(options.seed)
         os.makedirs(options.log_dir, exist_ok=True)
         train, val = self.datasets(options)
-        state = callbacks.read_state(os.path.dirname(self.weights_path)) if self.weights_path else {}
-        initial_epoch = state.get('epoch', 0)
         epochs = options.epochs if options.epochs > initial_epoch else initial_epoch + options.epochs
-        with choose_strategy().scope():
+        # The strategy the model was built under (a caller's own scope included): scopes must not mix.
+        with self.model.distribute_strategy.scope():
             self.compile(options.optimizer, options.learning_rate)
-        history = self.model.fit(
-            train.as_tf(), epochs=epochs,
-            initial_epoch=initial_epoch, callbacks=self._callbacks(options, val, state, epochs),
-            verbose=0 if options.silent_mode else (1 if sys.stdout.isatty() else 2))
-        return history
+        found = self._callbacks(options, val, state, epochs, train.steps)
+        interactive = sys.stdout.isatty()
+        if not (options.silent_mode or interactive):
+            found.append(callbacks.ProgressLog(train.steps, options.batch_size))
+        return self.model.fit(train.as_tf(), epochs=epochs, initial_epoch=initial_epoch, callbacks=found,
+                              verbose=0 if options.silent_mode else (1 if interactive else 2))
 
-    def _callbacks(self, options, val, state, epochs):
+    def _callbacks(self, options, val, state, epochs, train_steps):
         log_dir = options.log_dir
         monitor = 'val_top1' if val else 'loss'
         weights_path = os.path.join(log_dir, 'weights.h5')
         found = [callbacks.SyllableAccuracy(val, self.charset)] if val else []
+        # Before the CSV logger: the scheduler puts the epoch's learning rate into the logs it writes.
+        if options.lr_schedule == 'cosine':
+            found.append(callbacks.StepSchedule(callbacks.cosine_schedule(options.learning_rate, epochs),
+                                                train_steps))
+        elif options.lr_schedule != 'constant':
+            raise ValueError(f"lr_schedule={options.lr_schedule!r}; choose from ('constant', 'cosine')")
         found += [
             callbacks.SaveModel(os.path.join(log_dir, 'best.keras'), monitor, state.get('best')),
             callbacks.SaveModel(weights_path),
             keras.callbacks.CSVLogger(os.path.join(log_dir, 'history.csv'), append=True),
             callbacks.TrainState(log_dir, {**state, 'command': ' '.join(sys.argv)}, monitor),
         ]
-        if options.lr_schedule == 'cosine':
-            found.append(keras.callbacks.LearningRateScheduler(
-                callbacks.cosine_schedule(options.learning_rate, epochs)))
-        elif options.lr_schedule != 'constant':
-            raise ValueError(f"lr_schedule={options.lr_schedule!r}; choose from ('constant', 'cosine')")
         if options.zip_weights:
             found.append(callbacks.ZipWeights(weights_path))
         if options.log_tensorboard:
@@ -194,9 +219,15 @@ class KoOCR:
         return [[(self.charset[i], float(p)) if probabilities else self.charset[i]
                  for i, p in zip(row, prob_row)] for row, prob_row in zip(indices, probs)]
 
-    def save(self, path):
-        """Save the whole model (.keras or .h5)."""
-        self.model.save(path)
+    def save(self, path, include_optimizer=False):
+        """Save the model (.keras or .h5), without the optimizer's state unless asked: a third of the
+        size, which is what a shipped model needs."""
+        if include_optimizer:
+            callbacks.save_model(self.model, path)
+            return
+        bare = keras.Model.from_config(self.model.get_config())
+        bare.set_weights(self.model.get_weights())
+        callbacks.save_model(bare, path)
 
 
 def _wandb_callback(setup):

@@ -16,8 +16,13 @@ def builder(name):
     def build(x, width=1.0):
         if x.shape[1] < min_size:
             raise ValueError(f'network={name!r} needs images of at least {min_size} px, got {x.shape[1]}')
-        kwargs = {'include_preprocessing': False} if name == 'efficient-net' else {}
-        base = application(include_top=False, weights=None, input_shape=tuple(x.shape[1:]), **kwargs)
+        base = application(include_top=False, weights=None, input_shape=tuple(x.shape[1:]))
         base.name = name.replace('-', '_')
+        if name == 'efficient-net':
+            # EfficientNetB0 always rescales by 1/255 (Keras 3 has no include_preprocessing for B0-B7);
+            # our input is already ink = 1, so keep its scale.
+            for layer in base.layers:
+                if isinstance(layer, keras.layers.Rescaling):
+                    layer.scale = 1.0
         return base(x)
     return build

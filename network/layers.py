@@ -35,7 +35,8 @@ class DirectMap(keras.layers.Layer):
     """
 
     def call(self, images):
-        kernels = ops.convert_to_tensor(_direction_kernels())
+        # np.cos gives float64 kernels: cast them to the images' dtype, or the convolution refuses them.
+        kernels = ops.convert_to_tensor(_direction_kernels(), dtype=images.dtype)
         gradients = ops.relu(ops.conv(images, kernels, padding='same'))
         return ops.concatenate([images, gradients], axis=-1)
 

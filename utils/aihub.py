@@ -1,17 +1,21 @@
-"""AIHub's Korean OCR data (images + JSON labels) → normalized syllable glyphs, one at a time.
+"""AIHub's Korean OCR data (images + JSON labels) → normalized syllable glyphs, one at a time, and patches.
 
 Layout under ``aihub_path``: ``handwritten_label.json`` with images in ``1_syllable/`` or ``2_syllable/``,
 ``printed_label.json`` with images in ``syllable/``. Only '글자(음절)' (syllable) annotations are used.
 The seed deleted each image after reading it; we only read.
 """
 import collections
+import contextlib
+import hashlib
 import json
 import os
 import warnings
 
 import numpy as np
 from PIL import Image
+from tqdm import tqdm
 
+from utils.crawl import PatchSpool
 from utils.hangul import is_syllable
 from utils.render import normalize_glyph
 
@@ -58,13 +62,14 @@ class AIHubSamples:
     'not_syllable_text', 'missing_image', 'unreadable_image', 'blank_image'.
     """
 
-    def __init__(self, aihub_path, image_size, kinds=('handwritten', 'printed')):
+    def __init__(self, aihub_path, image_size, kinds=('handwritten', 'printed'), with_ids=False):
         unknown = set(kinds) - set(KINDS)
         if unknown:
             raise ValueError(f'unknown AIHub kinds {sorted(unknown)}; choose from {sorted(KINDS)}')
         if not os.path.isdir(aihub_path):
             raise AIHubNotFoundError(f'AIHub folder {aihub_path} not found')
         self.aihub_path, self.image_size, self.kinds = aihub_path, image_size, tuple(kinds)
+        self.with_ids = with_ids
         self.label_paths = {kind: os.path.join(aihub_path, KINDS[kind][0]) for kind in self.kinds}
         for path in self.label_paths.values():
             if not os.path.isfile(path):
@@ -114,15 +119,48 @@ class AIHubSamples:
                     counts['blank_image'] += 1
                     continue
                 counts['used'] += 1
-                yield kind, image, label
+                yield (kind, image, label, image_id) if self.with_ids else (kind, image, label)
 
 
-def convert_aihub(aihub_path, image_size, kinds=('handwritten', 'printed')):
-    """Iterate (kind, image uint8 (S, S) ink-dark, syllable) over the AIHub tree at ``aihub_path``.
+def convert_aihub(aihub_path, image_size, kinds=('handwritten', 'printed'), with_ids=False):
+    """Iterate (kind, image uint8 (S, S) ink-dark, syllable) over the AIHub tree at ``aihub_path``
+    (with ``with_ids``, (kind, image, syllable, image_id)).
 
     Checks the folder and label files at once (AIHubNotFoundError, a ValueError naming the path); a
     malformed label file raises ValueError naming it when reached. The result's ``counts`` tell how many
     annotations were used and skipped per kind. AIHub handwriting feeds ``handwritten_<n>`` patches,
     AIHub print ``printed_<n>``.
     """
-    return AIHubSamples(aihub_path, image_size, kinds)
+    return AIHubSamples(aihub_path, image_size, kinds, with_ids)
+
+
+def in_validation(image_id, val_ratio, seed=0):
+    """Whether an AIHub image goes to validation: a seeded hash of its id, so it keeps its side on every
+    rerun (the data names no writer to split by)."""
+    digest = hashlib.sha256(f'{seed}/{image_id}'.encode('utf-8')).digest()
+    return int.from_bytes(digest[:8], 'big') / 2 ** 64 < val_ratio
+
+
+def write_aihub_patches(aihub_path, image_size, pickle_path, val_path, val_ratio, pickle_size, seed=0,
+                        log=print):
+    """AIHub handwriting → ``handwritten_<n>.pickle``, AIHub print → ``printed_<n>.pickle``: shuffled
+    patches of ``pickle_size`` images, numbered from 0; about ``val_ratio`` of the images go to ``val_path``
+    (see ``in_validation``). Returns the paths written."""
+    samples = convert_aihub(aihub_path, image_size, with_ids=True)
+    folders = {'train': pickle_path, 'val': val_path}
+    paths = []
+    with contextlib.ExitStack() as stack:
+        spools = {}
+        for kind, image, label, image_id in tqdm(samples, desc='AIHub', unit='image'):
+            key = ('val' if in_validation(image_id, val_ratio, seed) else 'train', kind)
+            if key not in spools:
+                spools[key] = stack.enter_context(PatchSpool(folders[key[0]], image_size))
+            spools[key].add(image[None], [label])
+        rng = np.random.default_rng(seed)
+        for (part, kind), spool in sorted(spools.items()):
+            written = spool.write(kind, pickle_size, rng)
+            log(f'{folders[part]}: {len(written)} AIHub {kind} patches, {len(spool)} images')
+            paths += written
+    for kind, counts in samples.counts.items():
+        log(f'AIHub {kind}: ' + ', '.join(f'{n} {what}' for what, n in sorted(counts.items())))
+    return paths

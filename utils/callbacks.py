@@ -2,6 +2,7 @@
 import json
 import math
 import os
+import time
 import zipfile
 
 import keras
@@ -27,14 +28,35 @@ def write_state(folder, state):
                          lambda f: f.write(json.dumps(state, indent=2).encode('utf-8')))
 
 
-def cosine_schedule(learning_rate, epochs, warmup=1):
-    """Epoch -> learning rate: linear warm-up, then cosine decay to 1% over ``epochs``."""
+def cosine_schedule(learning_rate, epochs, warmup=0.3):
+    """Epoch (fractional: 2.5 is halfway through the third) -> learning rate: a linear warm-up over
+    ``warmup`` epochs, then cosine decay to 1% at ``epochs``."""
     def schedule(epoch, _=None):
         if epoch < warmup:
-            return learning_rate * (epoch + 1) / (warmup + 1)
-        progress = min(1.0, (epoch - warmup) / max(1, epochs - warmup))
+            return learning_rate * (0.1 + 0.9 * epoch / warmup)
+        progress = min(1.0, (epoch - warmup) / max(1e-9, epochs - warmup))
         return learning_rate * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * progress)))
     return schedule
+
+
+class StepSchedule(keras.callbacks.Callback):
+    """Set the learning rate before every batch from ``schedule(epoch + batch / steps)``: short runs
+    (a few epochs on CPU) need the decay within epochs, not in steps of a whole epoch.
+    Logs the rate each epoch started with as ``learning_rate``."""
+
+    def __init__(self, schedule, steps_per_epoch):
+        super().__init__()
+        self.schedule, self.steps, self.epoch = schedule, max(1, steps_per_epoch), 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.model.optimizer.learning_rate.assign(self.schedule(self.epoch + batch / self.steps))
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs['learning_rate'] = self.schedule(epoch)
 
 
 class SyllableAccuracy(keras.callbacks.Callback):
@@ -91,6 +113,24 @@ class SaveModel(keras.callbacks.Callback):
                 return
             self.best = value
         save_model(self.model, self.path)
+
+
+class ProgressLog(keras.callbacks.Callback):
+    """One line every ``every`` steps (steps done, images/s, loss) for logs that are not a terminal,
+    where Keras' progress bar would print nothing until the epoch ends."""
+
+    def __init__(self, steps_per_epoch, batch_size, every=100):
+        super().__init__()
+        self.steps, self.batch_size, self.every = steps_per_epoch, batch_size, every
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch, self.started = epoch, time.time()
+
+    def on_train_batch_end(self, batch, logs=None):
+        if (batch + 1) % self.every == 0:
+            rate = (batch + 1) * self.batch_size / (time.time() - self.started)
+            print(f'epoch {self.epoch + 1} step {batch + 1}/{self.steps} {rate:.0f} img/s '
+                  f'loss {(logs or {}).get("loss", float("nan")):.4f}', flush=True)
 
 
 class TrainState(keras.callbacks.Callback):

@@ -192,17 +192,23 @@ def _quote_url(url):
     return urllib.parse.urlunsplit(parts._replace(path=urllib.parse.quote(parts.path, safe='/%')))
 
 
+def clova_font_paths(url_list_path, font_dir):
+    """{URL: the path in ``font_dir`` its font is saved as} for the URL list (one per line)."""
+    with open(url_list_path, encoding='utf-8') as f:
+        urls = [line.strip() for line in f if line.strip()]
+    return {url: os.path.join(font_dir, urllib.parse.unquote(os.path.basename(urllib.parse.urlsplit(url).path)))
+            for url in urls}
+
+
 def download_clova_fonts(url_list_path, font_dir):
     """Download every .ttf of the URL list (one per line) into ``font_dir``, skipping fonts already there.
 
     Returns the font paths. A failed download raises DownloadError naming its URL.
     """
-    with open(url_list_path, encoding='utf-8') as f:
-        urls = [line.strip() for line in f if line.strip()]
+    targets = clova_font_paths(url_list_path, font_dir)
     os.makedirs(font_dir, exist_ok=True)
     paths = []
-    for url in tqdm(urls, desc='Clova fonts', unit='font'):
-        path = os.path.join(font_dir, urllib.parse.unquote(os.path.basename(urllib.parse.urlsplit(url).path)))
+    for url, path in tqdm(targets.items(), desc='Clova fonts', unit='font'):
         try:
             download_file(_quote_url(url), path)
         except DownloadError as e:

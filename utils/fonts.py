@@ -9,7 +9,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 
-from fontTools.ttLib import TTFont, TTLibError
+from fontTools.ttLib import TTFont
 
 from utils.render import GlyphRenderer
 
@@ -24,7 +24,7 @@ HANDWRITING_FAMILIES = (
     'nanumpenscript', 'nanumbrushscript', 'nanumbarunpen', 'unpilgi', 'unpen', 'unpenheulim', 'unvada',
     'bmkiranghaerang', 'bmyeonsung', 'eunjinnakseo', 'bandal', 'bangwool', 'guseul', '나눔손글씨', 'clova',
 )
-_KOREAN_PROBES = '가뷁힣'
+_KOREAN_PROBES = '가한글'  # in KS X 1001, so fonts that cover only its 2,350 syllables count
 # Words that name a weight, width or variant of one design, not another design.
 _VARIANT_WORDS = re.compile(
     r'(ultralight|extralight|light|thin|regular|medium|semibold|demibold|extrabold|ultrabold|bold|black|heavy'
@@ -62,20 +62,24 @@ def family_key(family):
 
 
 def _faces_in(path):
+    """The faces of a font file that have Korean syllables; ValueError naming the file when it is damaged."""
+    faces = []
     try:
         with TTFont(path, fontNumber=0, lazy=True) as first:
             count = getattr(first.reader, 'numFonts', 1) if path.lower().endswith(('.ttc', '.otc')) else 1
-    except (TTLibError, OSError, AssertionError, KeyError) as e:
-        raise ValueError(f'{path}: not a font file ({e})') from None
-    for index in range(count):
-        with TTFont(path, fontNumber=index, lazy=True) as face:
-            cmap = face.getBestCmap() or {}
-            if not all(ord(c) in cmap for c in _KOREAN_PROBES):
-                continue
-            names = face['name']
-            family = str(names.getBestFamilyName() or os.path.basename(path))
-            style = str(names.getBestSubFamilyName() or '')
-            yield FontFace(os.path.abspath(path), index, family, style)
+        for index in range(count):
+            with TTFont(path, fontNumber=index, lazy=True) as face:
+                cmap = face.getBestCmap() or {}
+                if not all(ord(c) in cmap for c in _KOREAN_PROBES):
+                    continue
+                names = face['name']
+                family = str(names.getBestFamilyName() or os.path.basename(path))
+                style = str(names.getBestSubFamilyName() or '')
+                faces.append(FontFace(os.path.abspath(path), index, family, style))
+    # A truncated file fails lazily, table by table, with TTLibError, struct.error, AssertionError, ...
+    except Exception as e:
+        raise ValueError(f'{path}: not a readable font file ({e})') from None
+    return faces
 
 
 def font_files(paths):
@@ -127,15 +131,17 @@ def korean_faces(paths, log=print):
 def split_by_family(faces, kinds, val_ratio, seed=0):
     """{face: 'train' | 'val'}: ``val_ratio`` of the families of each kind (``kinds``: {face: kind})
     go whole to validation, at least one family per kind when the kind has two or more."""
-    split = {}
-    for kind in sorted(set(kinds.values())):
-        keys = sorted({f.key for f in faces if kinds[f] == kind})
+    # A family is counted under the kind of its first face, so that faces of one family marked as
+    # different kinds (a file name matching --handwriting) still land on one side.
+    family_kind = {}
+    for face in faces:
+        family_kind.setdefault(face.key, kinds[face])
+    val_keys = set()
+    for kind in sorted(set(family_kind.values())):
+        keys = sorted(key for key, k in family_kind.items() if k == kind)
         random.Random(f'{seed}-{kind}').shuffle(keys)
         n_val = round(len(keys) * val_ratio)
         if val_ratio > 0 and len(keys) > 1:
             n_val = min(max(n_val, 1), len(keys) - 1)
-        val_keys = set(keys[:n_val])
-        for face in faces:
-            if kinds[face] == kind:
-                split[face] = 'val' if face.key in val_keys else 'train'
-    return split
+        val_keys.update(keys[:n_val])
+    return {face: 'val' if face.key in val_keys else 'train' for face in faces}

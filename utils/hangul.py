@@ -26,7 +26,8 @@ def check_syllable(char):
     """Return ``char`` if it is a Hangul syllable, else raise ValueError naming it."""
     if not is_syllable(char):
         points = ' '.join(f'U+{ord(c):04X}' for c in str(char)) or 'empty'
-        raise ValueError(f'{char!r} ({points}) is not a precomposed Hangul syllable (U+AC00..U+D7A3)')
+        shown = repr(str(char)) if isinstance(char, str) else repr(char)  # np.str_('A') -> 'A'
+        raise ValueError(f'{shown} ({points}) is not a precomposed Hangul syllable (U+AC00..U+D7A3)')
     return char
 
 
@@ -68,7 +69,7 @@ def load_charset(charset='ksx1001'):
         return [chr(p) for p in range(FIRST_SYLLABLE, FIRST_SYLLABLE + SYLLABLE_COUNT)]
     if not os.path.isfile(str(charset)):
         raise ValueError(f'charset {charset!r} is neither one of {CHARSET_NAMES} nor a file')
-    with open(charset, encoding='utf-8') as f:
+    with open(charset, encoding='utf-8-sig') as f:  # -sig: Windows editors start UTF-8 files with a BOM
         chars = [c for c in f.read() if not c.isspace()]
     try:
         return sorted(set(check_syllable(c) for c in chars))

@@ -26,6 +26,9 @@ _ALLOWED_GLOBALS = {
     ('numpy.dtypes', 'UInt8DType'), ('numpy.dtypes', 'StrDType'), ('numpy.dtypes', 'Int64DType'),
     ('numpy.dtypes', 'Int32DType'), ('numpy.dtypes', 'Int16DType'), ('numpy.dtypes', 'ObjectDType'), ('numpy.dtypes', 'BytesDType'),
     ('builtins', 'str'),
+    # Protocol 5 (Python 3.14's default) rebuilds arrays from a buffer; protocols 0-2 store bytes as
+    # latin-1 text that _codecs.encode turns back into bytes. Both are pure data functions.
+    ('numpy.core.numeric', '_frombuffer'), ('numpy._core.numeric', '_frombuffer'), ('_codecs', 'encode'),
 }
 
 
@@ -120,11 +123,16 @@ def atomic_write(path, write):
 
 
 def write_patch(path, images, labels, fonts=None):
-    """Write a patch (pickle or npz by extension) atomically: a crash never leaves half a file."""
-    content = {'image': np.asarray(images, dtype=np.uint8), 'label': np.asarray(labels, dtype='<U1')}
+    """Write a patch (pickle or npz by extension) atomically: a crash never leaves half a file.
+
+    Images must already be uint8 and labels one syllable each: casting a float image or cutting '가나' to
+    '가' would write wrong data silently.
+    """
+    content = {'image': np.asarray(images), 'label': np.asarray(labels, dtype=str)}
     if fonts is not None:
         content['font'] = np.asarray(fonts, dtype=np.int16)
     check_patch(content, path)
+    content['label'] = content['label'].astype('<U1')
     if path.endswith('.npz'):
         def write(f):
             buffer = io.BytesIO()

@@ -1,0 +1,42 @@
+"""Evaluate a KoOCR model on validation patches (the seed's flags), e.g.
+
+    python evaluate.py --weights='./logs/weights.h5' --accuracy=true --confusion_matrix=true --class_activation=true
+
+Top-1/top-n accuracy per data kind, jamo and font (metrics.json), misread examples, confusion matrices
+(split mode) or the most confused pairs (complete mode), Grad-CAM figures and augmentation samples, written
+to --out (default: pretrained/NAME_evaluation for a shipped model, else <weights dir>/evaluation).
+"""
+import argparse
+import sys
+
+import model
+from utils.cli import str2bool
+from utils.config import add_arguments, pick
+from utils.metrics import EvaluateConfig, check_options, evaluate
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--weights', default='default',
+                        help="'default' (the shipped model), a .keras/.h5 file or a directory holding one")
+    parser.add_argument('--image_size', type=int, default=None,
+                        help="the model's input size (default: the model's; must match the data)")
+    parser.add_argument('--split_components', type=str2bool, default=None,
+                        help="jamo outputs (default: the model's; must match it)")
+    add_arguments(parser, EvaluateConfig)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    ocr = model.KoOCR(weights=args.weights)
+    config = EvaluateConfig(**pick(EvaluateConfig, args))
+    check_options(ocr, config, args.image_size, args.split_components)
+    evaluate(ocr, config)
+
+
+if __name__ == '__main__':
+    try:
+        main()
+    except (ValueError, FileNotFoundError) as e:
+        sys.exit(f'evaluate.py: {e}')

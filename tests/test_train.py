@@ -1,0 +1,278 @@
+"""Training: the patch dataset, KoOCR.train (checkpoints, resume, optimizers, strategy) and train.py."""
+import collections
+import csv
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import zipfile
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import model
+import train
+from utils import callbacks, hangul
+from utils.dataset import Labeler, PatchDataset
+from utils.optimizers import OPTIMIZER_NAMES
+from utils.patches import write_patch
+
+from conftest import CHARS, OUTSIDE, ROOT, variants
+
+TRAIN_PY = os.path.join(ROOT, 'train.py')
+TINY = dict(network='compact', image_size=32, width=0.25)
+QUIET = dict(silent_mode=True, log_tensorboard=False)
+
+
+def run_script(*args, timeout=300):
+    return subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, 'PYTHONPATH': ROOT})
+
+
+# Dataset ---------------------------------------------------------------------------------------------
+
+def kept_examples(kinds=None):
+    """How many examples of each syllable the fixture's patches hold, OUTSIDE dropped."""
+    wanted = collections.Counter()
+    for name, chars, copies in (('printed_0.pickle', CHARS, 2), ('printed_1.pickle', CHARS, 1),
+                                ('handwritten_0.npz', CHARS[:5], 3)):
+        if kinds is None or name.split('_')[0] in kinds:
+            for char in chars:
+                wanted[char] += copies
+    return wanted
+
+
+def image_labels(glyphs):
+    """Bytes of every fixture image -> its syllable: checks that shuffling keeps pairs together."""
+    return {image.tobytes(): char for char in CHARS for image in variants(glyphs[char])}
+
+
+@pytest.mark.parametrize('batch_size,patch_size', [(8, 1), (8, 2), (7, 10), (64, 1)])
+def test_split_batches_cross_patch_groups_and_keep_pairs(patch_dirs, glyphs, batch_size, patch_size):
+    train_dir, _, counts = patch_dirs
+    dataset = PatchDataset(train_dir, 32, Labeler(True, CHARS), batch_size, patch_size, seed=1)
+    expected = kept_examples()
+    total = sum(expected.values())
+    assert dataset.count == total == sum(counts.values()) - 1  # OUTSIDE dropped
+    batches = list(dataset.batches())
+    assert len(batches) == dataset.steps == int(np.ceil(total / batch_size))
+    assert [len(images) for images, _ in batches[:-1]] == [batch_size] * (len(batches) - 1)
+    truth, seen = image_labels(glyphs), collections.Counter()
+    for images, targets in batches:
+        assert images.shape[1:] == (32, 32, 1) and images.dtype == np.uint8
+        assert set(targets) == {'CHOSUNG', 'JUNGSUNG', 'JONGSUNG'}
+        for image, cho, jung, jong in zip(images, targets['CHOSUNG'], targets['JUNGSUNG'], targets['JONGSUNG']):
+            char = truth[image[..., 0].tobytes()]
+            assert (cho, jung, jong) == hangul.split_syllable(char)
+            seen[char] += 1
+    assert seen == expected
+
+
+def test_shuffling_changes_with_the_epoch_and_validation_is_in_order(patch_dirs):
+    train_dir, val_dir, _ = patch_dirs
+    dataset = PatchDataset(train_dir, 32, Labeler(False, CHARS), 45, 1, seed=0)
+    first, second = (next(dataset.batches())[1]['output'] for _ in range(2))
+    assert sorted(first) == sorted(second) and list(first) != list(second)
+    val = PatchDataset(val_dir, 32, Labeler(False, CHARS), 4, 1, shuffle=False)
+    assert np.concatenate([t['output'] for _, t in val.batches()]).tolist() == list(range(len(CHARS)))
+
+
+def test_complete_mode_indices_kinds_and_dropped_labels(patch_dirs, glyphs):
+    train_dir, _, _ = patch_dirs
+    charset = sorted(CHARS)
+    truth = image_labels(glyphs)
+    for kinds in (['handwritten'], ['printed'], None):
+        dataset = PatchDataset(train_dir, 32, Labeler(False, charset), 16, 1, kinds=kinds)
+        expected = kept_examples(kinds)
+        assert dataset.count == sum(expected.values())
+        seen = collections.Counter()
+        for images, targets in dataset.batches():
+            assert list(targets) == ['output'] and targets['output'].dtype == np.int32
+            for image, index in zip(images, targets['output']):
+                assert charset[index] == truth[image[..., 0].tobytes()]
+                seen[charset[index]] += 1
+        assert seen == expected
+    # A model that names all of KS X 1001 keeps the syllable the tiny charset drops.
+    assert OUTSIDE not in CHARS
+    assert PatchDataset(train_dir, 32, Labeler(True, hangul.load_charset('ksx1001')), 16).count == 46
+
+
+def test_as_tf_knows_its_length_and_types(patch_dirs):
+    train_dir, _, _ = patch_dirs
+    dataset = PatchDataset(train_dir, 32, Labeler(True, CHARS), 16, 2)
+    tf_data = dataset.as_tf()
+    assert int(tf_data.cardinality()) == dataset.steps == 3
+    images, targets = next(iter(tf_data))
+    assert images.dtype == tf.float32 and images.shape == (16, 32, 32, 1)
+    assert float(tf.reduce_max(images)) == 255.0
+    assert {name: t.dtype for name, t in targets.items()} == {n: tf.int32 for n in ('CHOSUNG', 'JUNGSUNG', 'JONGSUNG')}
+
+
+def test_unknown_kind_and_empty_folder(patch_dirs, tmp_path):
+    train_dir, _, _ = patch_dirs
+    with pytest.raises(ValueError, match="unknown data kinds.*'typed'"):
+        PatchDataset(train_dir, 32, Labeler(True, CHARS), kinds=['typed'])
+    with pytest.raises(ValueError, match=f'{tmp_path}: no patches'):
+        PatchDataset(str(tmp_path), 32, Labeler(True, CHARS))
+
+
+def test_wrong_size_dataset_names_the_file(tmp_path, glyphs, charset_file):
+    big = np.pad(glyphs['가'], 4, constant_values=255)
+    write_patch(str(tmp_path / 'printed_7.pickle'), np.stack([big, big]), ['가', '가'])
+    ocr = model.KoOCR(weights=None, charset=charset_file, **TINY)
+    with pytest.raises(ValueError, match=r'printed_7\.pickle: images are 40x40, expected 32x32'):
+        ocr.train(data_path=str(tmp_path), val_path='', log_dir=str(tmp_path / 'logs'), epochs=1, **QUIET)
+
+
+# KoOCR.train -----------------------------------------------------------------------------------------
+
+def history_rows(log_dir):
+    with open(os.path.join(log_dir, 'history.csv'), newline='') as f:
+        return list(csv.DictReader(f))
+
+
+def test_train_writes_checkpoints_then_resumes(patch_dirs, tmp_path, charset_file):
+    train_dir, val_dir, _ = patch_dirs
+    log_dir = str(tmp_path / 'logs')
+    options = dict(data_path=train_dir, val_path=val_dir, log_dir=log_dir, batch_size=16, learning_rate=0.01,
+                   lr_schedule='cosine', optimizer='adam', zip_weights=True, **QUIET)
+    ocr = model.KoOCR(weights=None, charset=charset_file, **TINY)
+    history = ocr.train(epochs=1, **options)
+    for name in ('weights.h5', 'best.keras', 'history.csv', 'train_state.json', 'weights_epoch_1.zip'):
+        assert os.path.isfile(os.path.join(log_dir, name)), name
+    state = callbacks.read_state(log_dir)
+    assert state['epoch'] == 1 and 'best' in state
+    assert 0 <= history.history['val_top1'][0] <= history.history['val_top5'][0] <= 1
+    assert history.history['learning_rate'][0] == pytest.approx(callbacks.cosine_schedule(0.01, 1)(0))
+    with zipfile.ZipFile(os.path.join(log_dir, 'weights_epoch_1.zip')) as archive:
+        assert archive.namelist() == ['weights.h5']
+
+    resumed = model.KoOCR(weights=log_dir)
+    assert resumed.weights_path == os.path.join(log_dir, 'weights.h5')
+    assert resumed.config == ocr.config and resumed.charset == ocr.charset
+    # The optimizer's state comes back from weights.h5 too: step count and moments.
+    saved, restored = ocr.model.optimizer.variables, resumed.model.optimizer.variables
+    assert int(resumed.model.optimizer.iterations) == 3 and len(restored) == len(saved) > 2
+    for a, b in zip(saved, restored):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6)
+    history = resumed.train(epochs=2, **options)
+    assert history.epoch == [1]
+    assert callbacks.read_state(log_dir)['epoch'] == 2
+    rows = history_rows(log_dir)
+    assert [row['epoch'] for row in rows] == ['0', '1']
+    # The schedule is the one over 2 epochs, at epoch 1 (not a restart at epoch 0's warm-up rate).
+    assert history.history['learning_rate'][0] == pytest.approx(callbacks.cosine_schedule(0.01, 2)(1))
+    assert float(rows[1]['learning_rate']) == pytest.approx(callbacks.cosine_schedule(0.01, 2)(1))
+    assert float(rows[0]['learning_rate']) == pytest.approx(callbacks.cosine_schedule(0.01, 1)(0))
+    assert all(0 <= float(row['val_top1']) <= 1 for row in rows)
+    assert os.path.isfile(os.path.join(log_dir, 'weights_epoch_2.zip'))
+    assert model.KoOCR(weights=os.path.join(log_dir, 'best.keras')).charset == ocr.charset
+
+
+@pytest.mark.parametrize('optimizer', OPTIMIZER_NAMES)
+def test_each_optimizer_trains(optimizer, patch_dirs, tmp_path, charset_file):
+    train_dir, _, _ = patch_dirs
+    ocr = model.KoOCR(weights=None, charset=charset_file, split_components=False, **TINY)
+    before = ocr.model.get_layer('output').kernel.numpy().copy()
+    history = ocr.train(data_path=train_dir, val_path='', log_dir=str(tmp_path), epochs=1, batch_size=16,
+                        optimizer=optimizer, learning_rate=0.01, **QUIET)
+    assert np.isfinite(history.history['loss'][0])
+    assert type(ocr.model.optimizer).__name__.lower() == optimizer
+    assert float(ocr.model.optimizer.learning_rate) == pytest.approx(0.01)
+    assert not np.allclose(before, ocr.model.get_layer('output').kernel.numpy())
+
+
+def test_unfinished_training_methods_say_so(patch_dirs, tmp_path, charset_file):
+    train_dir, _, _ = patch_dirs
+    base = [f'--data_path={train_dir}', '--val_path=', f'--log_dir={tmp_path}', '--network=compact',
+            '--image_size=32', f'--charset={charset_file}', '--silent_mode=true']
+    for flag in ('--iterative_refinement=true', '--adversarial_learning=true'):
+        with pytest.raises(NotImplementedError, match='not available yet'):
+            train.main(base + [flag])
+    with pytest.raises(NotImplementedError, match='not available yet'):
+        train.main(base + ['--width=0.25', '--fit_discriminator=true'])
+
+
+def test_wandb_without_the_package_is_a_clear_error(patch_dirs, tmp_path, charset_file, monkeypatch):
+    monkeypatch.setitem(sys.modules, 'wandb', None)  # as if not installed
+    train_dir, _, _ = patch_dirs
+    ocr = model.KoOCR(weights=None, charset=charset_file, **TINY)
+    with pytest.raises(RuntimeError, match='pip install wandb'):
+        ocr.train(data_path=train_dir, val_path='', log_dir=str(tmp_path), epochs=1, log_wandb=True, **QUIET)
+
+
+# train.py --------------------------------------------------------------------------------------------
+
+def test_seed_commands_train_then_resume(patch_dirs, tmp_path):
+    train_dir, val_dir, _ = patch_dirs
+    log_dir = str(tmp_path / 'logs')
+    data = [f'--data_path={train_dir}', f'--val_path={val_dir}', f'--log_dir={log_dir}']
+    first = run_script(TRAIN_PY, '--split_components=true', '--network=compact', '--image_size=32',
+                       '--direct_map=true', '--epochs=1', *data)
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert callbacks.read_state(log_dir)['epoch'] == 1
+    assert os.path.isdir(os.path.join(log_dir, 'fit'))  # TensorBoard is on by default, as in the seed
+    second = run_script(TRAIN_PY, '--learning_rate=0.00003', '--optimizer=adabound', '--image_size=32',
+                        f'--weights={log_dir}/', '--fc_link=GWAP', '--batch_size=16', '--epochs=2',
+                        '--patch_size=20', *data)
+    assert second.returncode == 0, second.stderr[-3000:]
+    state = callbacks.read_state(log_dir)
+    assert state['epoch'] == 2 and '--weights=' in state['command']
+    assert [row['epoch'] for row in history_rows(log_dir)] == ['0', '1']
+    resumed = model.KoOCR(weights=os.path.join(log_dir, 'weights.h5'))
+    assert resumed.config.direct_map and resumed.config.network == 'compact'
+    assert type(resumed.model.optimizer).__name__ == 'AdaBound'
+    assert float(resumed.model.optimizer.learning_rate) == pytest.approx(0.00003)
+
+
+def test_unknown_network_exits_with_one_clear_line(tmp_path):
+    result = run_script(TRAIN_PY, '--network=resnet', f'--log_dir={tmp_path}', '--image_size=32')
+    assert result.returncode != 0
+    assert 'Traceback' not in result.stderr and 'Traceback' not in result.stdout
+    errors = [line for line in result.stderr.splitlines() if 'resnet' in line]
+    assert len(errors) == 1 and errors[0].startswith('train.py: ')
+    assert all(name in errors[0] for name in ('melnyk', 'fire', 'compact', 'VGG16', 'inception-resnet'))
+
+
+def test_bad_flag_values_are_refused_by_the_parser():
+    with pytest.raises(SystemExit):
+        train.parse_args(['--split_components=maybe'])
+    args = train.parse_args(['--split_components=false', '--fc_link=', '--epochs=3', '--learning_rate=3e-5'])
+    assert (args.split_components, args.fc_link, args.epochs, args.learning_rate) == (False, '', 3, 3e-5)
+    defaults = train.parse_args([])
+    assert (defaults.network, defaults.fc_link, defaults.optimizer, defaults.batch_size, defaults.epochs,
+            defaults.learning_rate, defaults.patch_size, defaults.image_size, defaults.refinement_t,
+            defaults.adversarial_ratio, defaults.log_tensorboard) == \
+        ('melnyk', 'GWAP', 'adabound', 32, 50, 0.001, 10, 96, 4, 0.15, True)
+
+
+# tf.distribute ---------------------------------------------------------------------------------------
+
+MIRRORED = textwrap.dedent('''
+    import json, sys
+    import tensorflow as tf
+    cpu = tf.config.list_physical_devices('CPU')[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    import model
+    model.KoOCR(weights=None, network='compact', image_size=32, width=0.25)  # one before: scopes must not clash
+    strategy = tf.distribute.MirroredStrategy(['/cpu:0', '/cpu:1'])
+    with strategy.scope():
+        ocr = model.KoOCR(weights=None, network='compact', image_size=32, width=0.25, charset=sys.argv[2])
+    history = ocr.train(data_path=sys.argv[1], val_path='', log_dir=sys.argv[3], epochs=1, batch_size=8,
+                        optimizer='adabound', silent_mode=True, log_tensorboard=False)
+    variable = ocr.model.trainable_variables[0]
+    print(json.dumps({'replicas': ocr.model.distribute_strategy.num_replicas_in_sync,
+                      'variable': type(getattr(variable, 'value', variable)).__name__,
+                      'loss': history.history['loss']}))
+''')
+
+
+def test_two_replica_mirrored_strategy_trains(patch_dirs, tmp_path, charset_file):
+    train_dir, _, _ = patch_dirs
+    result = run_script('-c', MIRRORED, train_dir, charset_file, str(tmp_path))
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report['replicas'] == 2 and report['variable'] == 'MirroredVariable'
+    assert np.isfinite(report['loss'][0])
