@@ -23,7 +23,8 @@ from utils.preprocess import is_batch, prepare
 from utils.topn import top_n_syllables
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
-DEFAULT_WEIGHTS = os.path.join(ROOT, 'pretrained', 'default')
+DEFAULT_MODEL = 'compact48_split'  # the shipped model: pretrained/DEFAULT_MODEL/model.keras
+DEFAULT_WEIGHTS = os.path.join(ROOT, 'pretrained', DEFAULT_MODEL)
 MODEL_SUFFIXES = ('.keras', '.h5')
 
 

@@ -4,10 +4,11 @@
 
 Both read the validation patches crawl_data.py made from fonts no training run saw, printed and
 handwriting-style (clova, handwritten) counted apart. KoOCR ranks the patches directly (``ocr.rank``, batches
-of 256). Tesseract (``tesserocr``, lang='kor', one process per core, each with its own API) gets the same
-glyphs rescaled to a few sizes on a white border, at page segmentation modes 10, 8 and 7: the size and mode
-that give it the best mean top-1 on a separate tuning sample are the ones measured. Prints a markdown table
-and writes a JSON of the results (--out).
+of 256); one image is one ``ocr.predict`` on the raw patch, preprocessing included. Tesseract (``tesserocr``,
+lang='kor', one process per core, each with its own API) gets the same glyphs rescaled to a few sizes on a
+white border, at page segmentation modes 10, 8 and 7: the size and mode that give it the best mean top-1 on a
+separate tuning sample are the ones measured; one image is one SetImageBytes + GetUTF8Text. Speed is measured
+with the engines taking turns, so both see the same load. Prints a markdown table, writes a JSON (--out).
 """
 import argparse
 import json
@@ -71,7 +72,7 @@ def tesseract_syllables(tessdata):
     return [c for c in hangul.load_charset('ksx1001') if c in unichars]
 
 
-# Tesseract ----------------------------------------------------------------------------------------------
+# Engines: inputs(patches) once, then read_batch(inputs) (top-n lists) and read_one(one image) ---------------
 
 def for_tesseract(image, size):
     """A patch scaled to size px, on a white border of size/6 px (8 px at 48)."""
@@ -107,91 +108,81 @@ def _read_chunk(job):
     return [_read_one(api, image) for image in images]
 
 
-def tesseract_read(pool, psm, images, workers):
-    """Tesseract's text for each image, spread over the pool in small chunks to keep both processes busy."""
-    chunks = np.array_split(np.asarray(images), workers * 8)
-    return [text for part in pool.map(_read_chunk, [(psm, c) for c in chunks]) for text in part]
+class Tesseract:
+    """tesserocr with lang='kor': ``workers`` processes with an API each for batches, this process for one."""
+
+    def __init__(self, tessdata, workers):
+        import tesserocr
+        self.tessdata, self.workers, self.psm, self.size = tessdata, workers, 10, 48
+        self.name = f'tesserocr {tesserocr.__version__}, {tesserocr.tesseract_version().splitlines()[0]}'
+        self.model_file = os.path.join(tessdata, 'kor.traineddata')
+        self.syllables = tesseract_syllables(tessdata)
+        _init_worker(tessdata)  # read_one runs here
+        self.pool = get_context('spawn').Pool(workers, _init_worker, (tessdata,))
+
+    def tune(self, groups, psms, sizes):
+        """Keep the (psm, size) with the best mean top-1 over the groups' tuning samples; returns all tried."""
+        tried = []
+        for self.size in sizes:
+            images = {g: self.inputs(d['tune_images']) for g, d in groups.items()}
+            for self.psm in psms:
+                top1 = {g: top1_of(self.read_batch(images[g]), d['tune_labels']) for g, d in groups.items()}
+                tried.append(dict(psm=self.psm, size=self.size, top1=top1))
+                print(f'Tesseract tuning: psm {self.psm}, {self.size} px: {top1}', flush=True)
+        best = max(tried, key=lambda t: np.mean(list(t['top1'].values())))
+        self.psm, self.size = best['psm'], best['size']
+        return tried
+
+    def inputs(self, images):
+        return [for_tesseract(image, self.size) for image in images]
+
+    def read_batch(self, inputs):
+        chunks = np.array_split(np.asarray(inputs), self.workers * 8)  # small chunks keep every process busy
+        return [[text] for part in self.pool.map(_read_chunk, [(self.psm, c) for c in chunks]) for text in part]
+
+    def read_one(self, image):
+        return _read_one(_api(self.psm), image)
+
+    def close(self):
+        self.pool.terminate()
 
 
-def bench_tesseract(groups, tessdata, psms, sizes, workers, latency_n):
-    import tesserocr
-    results = dict(engine=f'tesserocr {tesserocr.__version__}, '
-                          f'{tesserocr.tesseract_version().splitlines()[0]}, lang=kor',
-                   model_mb=os.path.getsize(os.path.join(tessdata, 'kor.traineddata')) / 2**20, tuning=[])
-    with get_context('spawn').Pool(workers, _init_worker, (tessdata,)) as pool:
-        for size in sizes:
-            tune = {g: [for_tesseract(i, size) for i in d['tune_images']] for g, d in groups.items()}
-            for psm in psms:
-                top1 = {g: float(np.mean(np.array(tesseract_read(pool, psm, tune[g], workers))
-                                         == groups[g]['tune_labels'])) for g in groups}
-                results['tuning'].append(dict(psm=psm, size=size, top1=top1))
-                print(f'Tesseract tuning: psm {psm}, {size} px: {top1}', flush=True)
-        best = max(results['tuning'], key=lambda t: np.mean(list(t['top1'].values())))
-        psm, size = best['psm'], best['size']
-        images = {g: [for_tesseract(i, size) for i in d['images']] for g, d in groups.items()}
-        started = time.perf_counter()
-        texts = {g: tesseract_read(pool, psm, images[g], workers) for g in groups}
-        seconds = time.perf_counter() - started
-    results.update(psm=psm, size=size, images_per_s=sum(map(len, texts.values())) / seconds,
-                   correct={g: np.array(texts[g]) == groups[g]['labels'] for g in groups})
-    singles = [i for g in groups for i in images[g][:latency_n]][:latency_n]
-    with tesserocr.PyTessBaseAPI(path=tessdata, lang='kor', psm=psm) as api:
-        _read_one(api, singles[0])
-        results['latency_ms'] = median_ms(lambda image: _read_one(api, image), singles)
-    return results
+class KoOCR:
+    """The KoOCR model: ``ocr.rank`` (batches of 256) on patches, ``ocr.predict`` on one raw image."""
+
+    def __init__(self, weights):
+        import model
+        self.ocr = model.KoOCR(weights=weights)
+        self.name, self.model_file = 'KoOCR', self.ocr.weights_path
+        self.syllables = self.ocr.charset
+
+    def inputs(self, images):
+        size = self.ocr.image_size
+        return (images if images.shape[1] == size else self.ocr.prepare(list(images))).astype(np.float32)
+
+    def read_batch(self, inputs):
+        return self.ocr.rank(inputs, n=5)
+
+    def read_one(self, image):
+        return self.ocr.predict(image)
 
 
-# KoOCR --------------------------------------------------------------------------------------------------
+def top1_of(ranked, labels):
+    return float(np.mean([r[0] == label for r, label in zip(ranked, labels)]))
 
-def bench_koocr(groups, weights, latency_n):
-    import model
-    ocr = model.KoOCR(weights=weights)
-    size = ocr.image_size
-    inputs = {g: (d['images'] if d['images'].shape[1] == size else ocr.prepare(list(d['images'])))
-              .astype(np.float32) for g, d in groups.items()}
-    batch = np.concatenate(list(inputs.values()))
-    ocr.rank(batch[:300]), ocr.rank(batch[:1])  # warm up both paths (model.predict, predict_on_batch)
+
+def images_per_s(engine, inputs):
     started = time.perf_counter()
-    ranked = ocr.rank(batch, n=5)
-    seconds = time.perf_counter() - started
-    results = dict(engine=f'KoOCR {ocr.weights_path}', images_per_s=len(batch) / seconds,
-                   model_mb=os.path.getsize(ocr.weights_path) / 2**20, correct={}, top5={},
-                   ksx1001_syllables=len(set(ocr.charset) & set(hangul.load_charset())))
-    for g, d in groups.items():
-        mine, ranked = ranked[:len(d['labels'])], ranked[len(d['labels']):]
-        results['correct'][g] = np.array([r[0] for r in mine]) == d['labels']
-        results['top5'][g] = float(np.mean([label in r for r, label in zip(mine, d['labels'])]))
-    singles = [i for d in groups.values() for i in d['images'][:latency_n]][:latency_n]
-    for image in singles[:10]:
-        ocr.predict(image)
-    results['latency_ms'] = median_ms(ocr.predict, singles)
-    return results
-
-
-def median_ms(call, items):
-    times = []
-    for item in items:
-        started = time.perf_counter()
-        call(item)
-        times.append(time.perf_counter() - started)
-    return 1000 * float(np.median(times))
+    engine.read_batch(inputs)
+    return len(inputs) / (time.perf_counter() - started)
 
 
 # Report -------------------------------------------------------------------------------------------------
 
-def summarize(results, groups, covered):
-    """Accuracies from the per-image right/wrong arrays: top-1 per group, and on the syllables Tesseract has."""
-    for r in results.values():
-        correct = r.pop('correct')
-        r['top1'] = {g: float(np.mean(correct[g])) for g in groups}
-        r['top1_tesseract_charset'] = {g: float(np.mean(correct[g][np.isin(groups[g]['labels'], covered)]))
-                                       for g in groups}
-
-
-def table(results, groups, fonts, covered):
+def table(results, groups, fonts, covered, tesseract):
     k, t = results['koocr'], results['tesseract']
     pct = '{:.1%}'.format
-    rows = [('', 'KoOCR', f"Tesseract 5 (kor, PSM {t['psm']}, {t['size']} px glyphs)")]
+    rows = [('', 'KoOCR', f'Tesseract 5 (kor, PSM {tesseract.psm}, {tesseract.size} px glyphs)')]
     for g in groups:
         label = f"top-1, {g} ({len(groups[g]['labels']):,} images, {len(fonts[g])} held-out fonts)"
         rows.append((label, pct(k['top1'][g]), pct(t['top1'][g])))
@@ -210,30 +201,71 @@ def table(results, groups, fonts, covered):
     return '\n'.join(lines[:1] + ['|---|---|---|'] + lines[1:])
 
 
+def run(args):
+    groups = load_groups(args.data_path, args.limit, args.tune)
+    koocr, tesseract = KoOCR(args.weights), Tesseract(args.tessdata, args.workers)
+    engines, covered = {'koocr': koocr, 'tesseract': tesseract}, tesseract.syllables
+    try:
+        tuning = tesseract.tune(groups, [int(p) for p in args.psms.split(',')], [int(s) for s in args.sizes.split(',')])
+        results, inputs = {}, {}
+        for name, engine in engines.items():
+            inputs[name] = {g: engine.inputs(d['images']) for g, d in groups.items()}
+            engine.read_batch(inputs[name][next(iter(groups))][:300])  # warm up
+            ranked = {g: engine.read_batch(inputs[name][g]) for g in groups}
+            right = {g: np.array([r[0] == label for r, label in zip(ranked[g], groups[g]['labels'])]) for g in groups}
+            results[name] = dict(
+                engine=f'{engine.name} ({engine.model_file})', model_mb=os.path.getsize(engine.model_file) / 2**20,
+                ksx1001_syllables=len(set(engine.syllables) & set(hangul.load_charset())),
+                top1={g: float(right[g].mean()) for g in groups},
+                top1_tesseract_charset={g: float(right[g][np.isin(groups[g]['labels'], covered)].mean())
+                                        for g in groups},
+                top5={g: float(np.mean([label in r for r, label in zip(ranked[g], groups[g]['labels'])]))
+                      if name == 'koocr' else None for g in groups})
+        # Speed, the engines taking turns so that both see the same load on a shared machine: batched rounds on
+        # the same images (median), then single images, one call of each in turn (the first 10 warm up).
+        rounds, times = {name: [] for name in engines}, {name: [] for name in engines}
+        for _ in range(args.rounds):
+            for name, engine in engines.items():
+                batch = [x for g in groups for x in inputs[name][g][:args.speed_n]]
+                rounds[name].append(images_per_s(engine, np.asarray(batch)))
+        inputs['koocr'] = {g: d['images'] for g, d in groups.items()}  # one KoOCR image: raw, preprocessing included
+        n = args.latency_n + 10
+        singles = {name: [x for g in groups for x in inputs[name][g][:n]][:n] for name in engines}
+        for i in range(len(singles['koocr'])):
+            for name, engine in engines.items():
+                started = time.perf_counter()
+                engine.read_one(singles[name][i])
+                times[name].append(time.perf_counter() - started)
+        for name in engines:
+            results[name].update(images_per_s=float(np.median(rounds[name])), images_per_s_rounds=rounds[name],
+                                 latency_ms=1000 * float(np.median(times[name][10:])))
+        results['tesseract'].update(psm=tesseract.psm, size=tesseract.size, tuning=tuning)
+    finally:
+        tesseract.close()
+    return groups, covered, results, tesseract
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--weights', default='default', help="KoOCR model: 'default' (shipped) or a .keras file")
     parser.add_argument('--data_path', default='/work/koocr-data/val_data', help='held-out validation patches')
     parser.add_argument('--limit', type=int, default=0,
                         help='test images per group, sampled deterministically (0: all but the tuning ones)')
-    parser.add_argument('--tune', type=int, default=300, help='images per group to choose Tesseract settings')
+    parser.add_argument('--tune', type=int, default=500, help='images per group to choose Tesseract settings')
     parser.add_argument('--psms', default='10,8,7', help='Tesseract page segmentation modes to try')
     parser.add_argument('--sizes', default='32,48,64,96,128', help='glyph sizes (px) to try for Tesseract')
+    parser.add_argument('--speed_n', type=int, default=2000, help='images per group in each batched speed round')
+    parser.add_argument('--rounds', type=int, default=3, help='batched speed rounds, the engines taking turns')
     parser.add_argument('--latency_n', type=int, default=200, help='single calls for the latency median')
     parser.add_argument('--workers', type=int, default=os.cpu_count(), help='Tesseract processes')
     parser.add_argument('--tessdata', default=TESSDATA, help='folder holding kor.traineddata')
     parser.add_argument('--out', default=os.path.join(ROOT, 'bench', 'results', 'tesseract_vs_koocr.json'))
     args = parser.parse_args(argv)
 
-    groups = load_groups(args.data_path, args.limit, args.tune)
-    fonts = held_out_fonts(args.data_path)
-    covered = tesseract_syllables(args.tessdata)
     load = os.getloadavg()
-    results = {'koocr': bench_koocr(groups, args.weights, args.latency_n),
-               'tesseract': bench_tesseract(groups, args.tessdata, [int(p) for p in args.psms.split(',')],
-                                            [int(s) for s in args.sizes.split(',')], args.workers, args.latency_n)}
-    summarize(results, groups, covered)
-    report = table(results, groups, fonts, covered)
+    groups, covered, results, tesseract = run(args)
+    fonts = held_out_fonts(args.data_path)
+    report = table(results, groups, fonts, covered, tesseract)
     print(report)
     cpu = next((line.split(':', 1)[1].strip() for line in open('/proc/cpuinfo') if line.startswith('model name')),
                platform.processor())

@@ -2,6 +2,7 @@
 in colour, white on black and at odd sizes. Run from the repository root: python examples/make_examples.py"""
 import os
 
+from fontTools.ttLib import TTFont
 from PIL import Image, ImageDraw, ImageFont
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -13,7 +14,7 @@ PILGI = '/usr/share/fonts/truetype/unfonts-core/UnPilgi.ttf'  # fonts-unfonts-co
 EXAMPLES = [
     ('printed_01.png', '한', BUNDLED, (96, 96), 'black', 'white', 'printed'),
     ('printed_02.png', '글', BUNDLED, (64, 64), 'black', 'white', 'printed'),
-    ('printed_03.png', '뷁', BUNDLED, (128, 128), 'black', 'white', 'printed'),
+    ('printed_03.png', '됐', BUNDLED, (128, 128), 'black', 'white', 'printed'),
     ('printed_04_colour.png', '닭', BUNDLED, (200, 150), (30, 60, 160), (245, 235, 210), 'printed'),
     ('printed_05_inverted.png', '읽', BUNDLED, (80, 80), 'white', 'black', 'printed'),
     ('printed_06_small.png', '꽃', BUNDLED, (28, 28), 'black', 'white', 'printed'),
@@ -36,6 +37,9 @@ def main():
             if not os.path.isfile(font):
                 print(f'skipped {name}: {font} is not installed')
                 continue
+            with TTFont(font, lazy=True) as face:
+                if ord(char) not in face.getBestCmap():  # never ship a tofu box as an example
+                    raise ValueError(f'{font} has no glyph for {char!r}')
             draw(char, font, size, ink, paper).save(os.path.join(HERE, name))
             labels.write(f'{name}\t{char}\t{kind}\n')
 

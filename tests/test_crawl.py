@@ -41,7 +41,7 @@ def work(tmp_path):
     return tmp_path
 
 
-def run(cwd, *flags, timeout=120, env=None):
+def run(cwd, *flags, timeout=600, env=None):
     return subprocess.run([sys.executable, SCRIPT, '--font_path=fonts', *flags], cwd=cwd, capture_output=True,
                           text=True, timeout=timeout, env=env)
 
