@@ -12,3 +12,14 @@ def conv_bn_relu(x, filters, name, kernel_size=3, strides=1):
 
 def max_pool(x, name):
     return keras.layers.MaxPooling2D(2, padding='same', name=name)(x)
+
+
+def apply_conv_stages(x, stages, width=1.0):
+    """Stages of 3×3 conv-BN-ReLU blocks (``stages``: filters per block, per stage), 2×2 max pooling
+    between stages."""
+    for stage, filters in enumerate(stages):
+        if stage:
+            x = max_pool(x, f'stage{stage}_pool')
+        for block, f in enumerate(filters):
+            x = conv_bn_relu(x, int(f * width), f'stage{stage}_block{block}')
+    return x

@@ -4,15 +4,10 @@ Melnyk, Zhou, Zhu et al., "A High-Performance CNN Method for Offline Handwritten
 Recognition and Visualization", 2018. The layer list follows the paper's; ``width`` scales it.
 A GPU configuration: ~4.9M parameters, 533 MMACs at 64 px (FACTS.md).
 """
-from network.blocks import conv_bn_relu, max_pool
+from network.blocks import apply_conv_stages
 
 STAGES = ((64, 64), (96, 64, 96), (128, 96, 128), (256, 192, 256), (448, 256, 448))
 
 
 def build(x, width=1.0):
-    for stage, filters in enumerate(STAGES):
-        if stage:
-            x = max_pool(x, f'stage{stage}_pool')
-        for block, f in enumerate(filters):
-            x = conv_bn_relu(x, int(f * width), f'stage{stage}_block{block}')
-    return x
+    return apply_conv_stages(x, STAGES, width)

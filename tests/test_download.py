@@ -1,12 +1,7 @@
 """utils/download.py against a local HTTP server: downloads, archive safety, Clova fonts."""
-import contextlib
-import functools
-import http.server
 import os
-import socket
 import stat
 import struct
-import threading
 import time
 import zipfile
 import zlib
@@ -14,11 +9,13 @@ import zlib
 import py7zr
 import pytest
 
+import local_server
+from local_server import QuietHandler, closed_port
 from utils.download import (ArchiveError, DownloadError, download_clova_fonts, download_file,
                             extract_archive)
 
 
-class _Handler(http.server.SimpleHTTPRequestHandler):
+class _Handler(QuietHandler):
     def do_GET(self):
         if self.path == '/short':  # announces 1000 bytes, sends 10: a dropped connection
             self.send_response(200)
@@ -28,26 +25,9 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
             return
         super().do_GET()
 
-    def log_message(self, *args):
-        pass
 
-
-@contextlib.contextmanager
 def serve(folder):
-    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0),
-                                             functools.partial(_Handler, directory=str(folder)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f'http://127.0.0.1:{server.server_port}'
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def closed_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
+    return local_server.serve(folder, _Handler)
 
 
 @pytest.fixture(autouse=True)

@@ -1,13 +1,8 @@
 """load_data.py end to end against a local mirror; str2bool."""
 import argparse
-import contextlib
-import functools
-import http.server
 import os
-import socket
 import subprocess
 import sys
-import threading
 import time
 import zipfile
 
@@ -15,33 +10,12 @@ import numpy as np
 import py7zr
 import pytest
 
+from local_server import closed_port, serve
+
 from utils.cli import str2bool
 from utils.patches import read_patch, write_patch
 
 SCRIPT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'load_data.py')
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-@contextlib.contextmanager
-def serve(folder):
-    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0),
-                                             functools.partial(_QuietHandler, directory=str(folder)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f'http://127.0.0.1:{server.server_port}'
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def closed_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 def run_script(cwd, *args, proxy=None):
