@@ -11,8 +11,8 @@ import sys
 
 import model
 from utils.cli import str2bool
-from utils.config import add_arguments, pick
-from utils.metrics import EvaluateConfig, check_options, evaluate
+from utils.config import EvaluateConfig, add_arguments, pick
+from utils.metrics import check_options, evaluate
 
 
 def parse_args(argv=None):

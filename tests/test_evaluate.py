@@ -16,7 +16,7 @@ from PIL import Image
 import evaluate
 import model
 from utils import callbacks, crawl, gradcam, hangul, metrics, patches
-from utils.metrics import EvaluateConfig
+from utils.config import EvaluateConfig
 from utils.render import GlyphRenderer
 from utils.topn import top_n_syllables
 

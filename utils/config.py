@@ -47,6 +47,24 @@ class TrainConfig:
     seed: int = field(default=0, metadata={'help': 'random seed'})
 
 
+
+@dataclass
+class EvaluateConfig:
+    data_path: str = field(default='./val_data', metadata={'help': 'patches to evaluate on'})
+    train_data_path: str = field(default='./data', metadata={'help': 'patches for --show_augmentation'})
+    patch_size: int = field(default=10, metadata={'help': 'patches held in memory at once'})
+    kinds: str = field(default='', metadata={'help': 'comma-separated data kinds (default: all)'})
+    accuracy: bool = field(default=True, metadata={'help': 'top-1/top-n accuracy, misread examples'})
+    confusion_matrix: bool = field(default=False, metadata={
+        'help': 'jamo confusion matrices (split mode) or the most confused pairs (complete mode)'})
+    class_activation: bool = field(default=False, metadata={'help': 'Grad-CAM figures'})
+    class_activation_n: int = field(default=10, metadata={'help': 'images per Grad-CAM figure'})
+    show_augmentation: bool = field(default=False, metadata={'help': "training images through the "
+                                                                     "model's augmentation layer"})
+    top_n: int = field(default=5, metadata={'help': 'n of the top-n accuracy'})
+    out: str = field(default='', metadata={'help': 'folder for figures and metrics.json (default: '
+                                                   'pretrained/NAME_evaluation, else <weights dir>/evaluation)'})
+
 def add_arguments(parser, *configs):
     """One ``--name`` flag per field of the given dataclasses, typed from the default."""
     for config in configs:

@@ -9,7 +9,7 @@ import json
 import os
 import time
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Optional
 
 import numpy as np
@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 from network.augment import GlyphAugmentation
 from utils import gradcam, hangul, patches, plots
+from utils.config import EvaluateConfig
 from utils.crawl import read_manifest
 from utils.dataset import Labeler, PatchDataset
 from utils.topn import top_n_syllables
@@ -28,24 +29,6 @@ CONFUSED_PAIRS = 16      # pairs listed and drawn per data kind
 PAIR_SAMPLES = 6         # images drawn per pair
 AUGMENTED_IMAGES = 3     # training images per data kind in the augmentation sheet
 AUGMENTED_VERSIONS = 5
-
-
-@dataclass
-class EvaluateConfig:
-    data_path: str = field(default='./val_data', metadata={'help': 'patches to evaluate on'})
-    train_data_path: str = field(default='./data', metadata={'help': 'patches for --show_augmentation'})
-    patch_size: int = field(default=10, metadata={'help': 'patches held in memory at once'})
-    kinds: str = field(default='', metadata={'help': 'comma-separated data kinds (default: all)'})
-    accuracy: bool = field(default=True, metadata={'help': 'top-1/top-n accuracy, misread examples'})
-    confusion_matrix: bool = field(default=False, metadata={
-        'help': 'jamo confusion matrices (split mode) or the most confused pairs (complete mode)'})
-    class_activation: bool = field(default=False, metadata={'help': 'Grad-CAM figures'})
-    class_activation_n: int = field(default=10, metadata={'help': 'images per Grad-CAM figure'})
-    show_augmentation: bool = field(default=False, metadata={'help': "training images through the "
-                                                                     "model's augmentation layer"})
-    top_n: int = field(default=5, metadata={'help': 'n of the top-n accuracy'})
-    out: str = field(default='', metadata={'help': 'folder for figures and metrics.json (default: '
-                                                   'pretrained/NAME_evaluation, else <weights dir>/evaluation)'})
 
 
 @dataclass
