@@ -14,7 +14,7 @@ import numpy as np
 
 import network  # noqa: F401  (registers the custom layers before any model is loaded)
 from network.config_layer import ModelInfo
-from utils import callbacks, hangul
+from utils import callbacks, hangul, lite
 from utils.config import NetworkConfig, TrainConfig
 from utils.dataset import Labeler, PatchDataset
 from utils.distribute import choose_strategy
@@ -82,9 +82,16 @@ class KoOCR:
     Args:
         weights: 'default' (the shipped pretrained model), a .keras/.h5 file or a directory holding one,
             or None / '' to build a new network from the other arguments (see ``NetworkConfig``).
+        runtime: what ``predict``/``rank`` run on. 'auto': the LiteRT twin (``model.tflite`` beside
+            ``model.keras``) when there is one and it agrees with the Keras model, else Keras; 'keras';
+            'litert' (an error when there is no usable twin). Training always uses Keras.
     """
 
-    def __init__(self, weights='default', **network_options):
+    RUNTIMES = ('auto', 'keras', 'litert')
+
+    def __init__(self, weights='default', runtime='auto', **network_options):
+        if runtime not in self.RUNTIMES:
+            raise ValueError(f'runtime={runtime!r}; choose from {self.RUNTIMES}')
         unknown = set(network_options) - {f.name for f in dataclasses.fields(NetworkConfig)}
         if unknown:
             raise TypeError(f'unknown KoOCR arguments {sorted(unknown)}')
@@ -103,6 +110,7 @@ class KoOCR:
             self.config = NetworkConfig(**network_options)
             self.model = self._build()
         self.charset = self._info().charset
+        self.lite = self._load_lite(runtime)
 
     def _info(self):
         return next(layer for layer in self.model.layers if isinstance(layer, ModelInfo))
@@ -118,6 +126,28 @@ class KoOCR:
                 config.network, config.image_size, config.split_components, len(charset), config.fc_link,
                 config.direct_map, config.data_augmentation, config.width,
                 info=ModelInfo(config=dataclasses.asdict(config), charset=''.join(charset)))
+
+    def _load_lite(self, runtime):
+        """The LiteRT runner of ``<weights>.tflite`` for runtime 'auto'/'litert', or None (Keras)."""
+        twin = os.path.splitext(self.weights_path)[0] + '.tflite' if self.weights_path else ''
+        if runtime == 'keras' or (runtime == 'auto' and not os.path.isfile(twin)):
+            return None
+        try:
+            if not os.path.isfile(twin):
+                raise FileNotFoundError(f'{twin or "a new network"}: no .tflite twin of the Keras model')
+            runner = lite.LiteRunner(twin)
+            # A twin left behind by a retrained model.keras must not answer for it.
+            probe = np.random.default_rng(0).uniform(0, 255, (2, self.image_size, self.image_size, 1))
+            expected, got = self.model.predict_on_batch(probe.astype(np.float32)), runner(probe)
+            if set(got) != set(expected) or not all(np.allclose(got[k], expected[k], atol=1e-4) for k in got):
+                raise ValueError(f'{twin}: outputs differ from {self.weights_path}; re-export it with '
+                                 f'KoOCR(weights=...).save({twin!r})')
+            return runner
+        except (ImportError, OSError, ValueError) as e:
+            if runtime == 'litert':
+                raise
+            print(f'KoOCR: using Keras, not LiteRT: {e}', file=sys.stderr)
+            return None
 
     @property
     def image_size(self):
@@ -153,6 +183,7 @@ class KoOCR:
         ``train_state.json``. Writes ``<log_dir>/weights.h5`` every epoch, ``best.keras``, a CSV history
         and, on request, TensorBoard logs. Returns the Keras History."""
         options = TrainConfig(**options)
+        self.lite = None  # training changes the weights: the LiteRT twin no longer answers for them
         if options.adversarial_ratio and options.fit_discriminator and not self.config.adversarial_learning:
             raise NotImplementedError('--fit_discriminator needs --adversarial_learning, not available yet')
         state = callbacks.read_state(os.path.dirname(self.weights_path)) if self.weights_path else {}
@@ -214,15 +245,22 @@ class KoOCR:
     def rank(self, inputs, n=5, probabilities=False):
         """Prepared inputs (N, S, S[, 1]) -> one list of the n most likely syllables per image."""
         inputs = np.asarray(inputs, np.float32).reshape(-1, self.image_size, self.image_size, 1)
-        outputs = self.model.predict_on_batch(inputs) if len(inputs) <= 256 else \
-            self.model.predict(inputs, batch_size=256, verbose=0)
+        if self.lite:
+            outputs = self.lite(inputs)
+        elif len(inputs) <= 256:
+            outputs = self.model.predict_on_batch(inputs)
+        else:
+            outputs = self.model.predict(inputs, batch_size=256, verbose=0)
         indices, probs = top_n_syllables(outputs, self.charset, n)
         return [[(self.charset[i], float(p)) if probabilities else self.charset[i]
                  for i, p in zip(row, prob_row)] for row, prob_row in zip(indices, probs)]
 
     def save(self, path, include_optimizer=False):
         """Save the model (.keras or .h5), without the optimizer's state unless asked: a third of the
-        size, which is what a shipped model needs."""
+        size, which is what a shipped model needs; or its LiteRT twin (.tflite) for fast inference."""
+        if path.endswith('.tflite'):
+            lite.export_tflite(self.model, path)
+            return
         if include_optimizer:
             callbacks.save_model(self.model, path)
             return

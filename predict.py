@@ -48,6 +48,7 @@ def main(argv=None):
     files = expand(args.images)
     if not files:
         sys.exit('predict.py: no image files found in ' + ' '.join(args.images))
+    os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')  # TensorFlow's start-up notices are not answers
     import numpy as np
     import model  # after parsing: --help stays fast
     from utils.preprocess import prepare

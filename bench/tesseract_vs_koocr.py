@@ -150,10 +150,11 @@ class Tesseract:
 class KoOCR:
     """The KoOCR model: ``ocr.rank`` (batches of 256) on patches, ``ocr.predict`` on one raw image."""
 
-    def __init__(self, weights):
+    def __init__(self, weights, runtime):
         import model
-        self.ocr = model.KoOCR(weights=weights)
-        self.name, self.model_file = 'KoOCR', self.ocr.weights_path
+        self.ocr = model.KoOCR(weights=weights, runtime=runtime)
+        self.name = 'KoOCR (LiteRT)' if self.ocr.lite else 'KoOCR (Keras)'
+        self.model_file = self.ocr.lite.path if self.ocr.lite else self.ocr.weights_path
         self.syllables = self.ocr.charset
 
     def inputs(self, images):
@@ -203,7 +204,7 @@ def table(results, groups, fonts, covered, tesseract):
 
 def run(args):
     groups = load_groups(args.data_path, args.limit, args.tune)
-    koocr, tesseract = KoOCR(args.weights), Tesseract(args.tessdata, args.workers)
+    koocr, tesseract = KoOCR(args.weights, args.runtime), Tesseract(args.tessdata, args.workers)
     engines, covered = {'koocr': koocr, 'tesseract': tesseract}, tesseract.syllables
     try:
         tuning = tesseract.tune(groups, [int(p) for p in args.psms.split(',')], [int(s) for s in args.sizes.split(',')])
@@ -248,6 +249,8 @@ def run(args):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--weights', default='default', help="KoOCR model: 'default' (shipped) or a .keras file")
+    parser.add_argument('--runtime', default='auto', choices=('auto', 'keras', 'litert'),
+                        help="what KoOCR runs on: 'auto' = the LiteRT twin beside the model when there is one")
     parser.add_argument('--data_path', default='/work/koocr-data/val_data', help='held-out validation patches')
     parser.add_argument('--limit', type=int, default=0,
                         help='test images per group, sampled deterministically (0: all but the tuning ones)')

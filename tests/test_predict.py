@@ -65,5 +65,6 @@ def test_table_output_and_n(tmp_path):
 def test_default_model_loads_and_reads_an_image():
     import model
     ocr = model.KoOCR()
+    assert ocr.lite is not None, 'the shipped model.tflite is missing or disagrees with model.keras'
     row = examples('printed')[0]
     assert ocr.predict(os.path.join(EXAMPLES, row['file']), n=5)[0] == row['label']
