@@ -9,10 +9,8 @@ to --out (default: pretrained/NAME_evaluation for a shipped model, else <weights
 import argparse
 import sys
 
-import model
 from utils.cli import str2bool
 from utils.config import EvaluateConfig, add_arguments, pick
-from utils.metrics import check_options, evaluate
 
 
 def parse_args(argv=None):
@@ -29,6 +27,8 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    import model  # after parsing: --help stays fast
+    from utils.metrics import check_options, evaluate
     ocr = model.KoOCR(weights=args.weights)
     config = EvaluateConfig(**pick(EvaluateConfig, args))
     check_options(ocr, config, args.image_size, args.split_components)

@@ -106,6 +106,7 @@ class KoOCR:
             with choose_strategy().scope():  # the variables of a resumed run are distributed too
                 self.model = load_keras_model(self.weights_path)
             self.config = NetworkConfig(**self._info().config)
+            self._warn_ignored(network_options)
         else:
             self.config = NetworkConfig(**network_options)
             self.model = self._build()
@@ -114,6 +115,14 @@ class KoOCR:
 
     def _info(self):
         return next(layer for layer in self.model.layers if isinstance(layer, ModelInfo))
+
+    def _warn_ignored(self, network_options):
+        """A loaded model keeps the network it was saved with: say which asked-for options differ."""
+        differing = {k: v for k, v in network_options.items() if getattr(self.config, k) != v}
+        if differing:
+            saved = ', '.join(f'{k}={getattr(self.config, k)!r}' for k in differing)
+            asked = ', '.join(f'{k}={v!r}' for k, v in differing.items())
+            print(f'KoOCR: {self.weights_path} was built with {saved}; ignoring {asked}', file=sys.stderr)
 
     def _build(self):
         config = self.config
@@ -218,7 +227,7 @@ class KoOCR:
         found += [
             callbacks.SaveModel(os.path.join(log_dir, 'best.keras'), monitor, state.get('best')),
             callbacks.SaveModel(weights_path),
-            keras.callbacks.CSVLogger(os.path.join(log_dir, 'history.csv'), append=True),
+            callbacks.HistoryCSV(os.path.join(log_dir, 'history.csv')),
             callbacks.TrainState(log_dir, {**state, 'command': ' '.join(sys.argv)}, monitor),
         ]
         if options.zip_weights:

@@ -17,10 +17,20 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
+def given_network_options(args, argv):
+    """The network flags to build with; when resuming, only those written on the command line (the
+    loaded model keeps its own network, and KoOCR warns about the ones that differ from it)."""
+    options = pick(NetworkConfig, args)
+    if not args.weights:
+        return options
+    written = {arg[2:].split('=')[0] for arg in (sys.argv[1:] if argv is None else argv) if arg.startswith('--')}
+    return {name: value for name, value in options.items() if name in written}
+
+
 def main(argv=None):
     args = parse_args(argv)
     import model  # after parsing: --help stays fast
-    ocr = model.KoOCR(weights=args.weights or None, **pick(NetworkConfig, args))
+    ocr = model.KoOCR(weights=args.weights or None, **given_network_options(args, argv))
     if not args.silent_mode:
         ocr.model.summary()
     ocr.train(**pick(TrainConfig, args))

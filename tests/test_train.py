@@ -218,6 +218,7 @@ def test_seed_commands_train_then_resume(patch_dirs, tmp_path):
                         f'--weights={log_dir}/', '--fc_link=GWAP', '--batch_size=16', '--epochs=2',
                         '--patch_size=20', *data)
     assert second.returncode == 0, second.stderr[-3000:]
+    assert 'ignoring' not in second.stderr  # the flags it repeats agree with the saved network
     state = callbacks.read_state(log_dir)
     assert state['epoch'] == 2 and '--weights=' in state['command']
     assert [row['epoch'] for row in history_rows(log_dir)] == ['0', '1']
@@ -276,3 +277,26 @@ def test_two_replica_mirrored_strategy_trains(patch_dirs, tmp_path, charset_file
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report['replicas'] == 2 and report['variable'] == 'MirroredVariable'
     assert np.isfinite(report['loss'][0])
+
+
+def test_history_csv_takes_a_new_column_on_resume(tmp_path):
+    """A run without a schedule, resumed with one: the header gains learning_rate, no row is misaligned."""
+    path = tmp_path / 'history.csv'
+    callbacks.HistoryCSV(str(path)).on_epoch_end(0, {'loss': 2.0, 'val_top1': 0.5})
+    callbacks.HistoryCSV(str(path)).on_epoch_end(1, {'loss': 1.0, 'val_top1': 0.75, 'learning_rate': 0.01})
+    rows = history_rows(str(tmp_path))
+    assert list(rows[0]) == ['epoch', 'learning_rate', 'loss', 'val_top1']
+    assert rows[0] == {'epoch': '0', 'learning_rate': '', 'loss': '2.0', 'val_top1': '0.5'}
+    assert rows[1] == {'epoch': '1', 'learning_rate': '0.01', 'loss': '1.0', 'val_top1': '0.75'}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['history.csv']  # no temp file left
+
+
+def test_resuming_with_other_network_flags_says_they_are_ignored(tmp_path, charset_file, capsys):
+    model.KoOCR(weights=None, charset=charset_file, **TINY).save(str(tmp_path / 'model.keras'))
+    argv = [f'--weights={tmp_path}', '--image_size=64', '--epochs=3']
+    assert train.given_network_options(train.parse_args(argv), argv) == {'image_size': 64}
+    assert train.given_network_options(train.parse_args(argv[1:]), argv[1:])['network'] == 'melnyk'
+    loaded = model.KoOCR(weights=str(tmp_path), image_size=64)
+    assert loaded.image_size == TINY['image_size']
+    assert f"model.keras was built with image_size={TINY['image_size']}; ignoring image_size=64" in \
+        capsys.readouterr().err

@@ -1,4 +1,7 @@
-"""Training callbacks: held-out syllable accuracy, the resume state, zipped weights, the learning-rate schedule."""
+"""Training callbacks: held-out syllable accuracy, the resume state, the history, zipped weights, the
+learning-rate schedule."""
+import csv
+import io
 import json
 import math
 import os
@@ -147,6 +150,29 @@ class TrainState(keras.callbacks.Callback):
                                   (value < self.state['best'] if 'loss' in self.monitor else value > self.state['best'])):
             self.state['best'] = float(value)
         write_state(self.folder, self.state)
+
+
+class HistoryCSV(keras.callbacks.Callback):
+    """One row per epoch in a CSV, appended across resumed runs. Keras' CSVLogger keeps the first run's
+    header, so a resumed run that logs another column (a learning-rate schedule) wrote rows longer than
+    their header; this one rewrites the file (atomically) with every column seen, older rows left blank."""
+
+    def __init__(self, path):
+        super().__init__()
+        self.path = path
+
+    def on_epoch_end(self, epoch, logs=None):
+        rows = []
+        if os.path.isfile(self.path):
+            with open(self.path, newline='', encoding='utf-8') as f:
+                rows = [{k: v for k, v in row.items() if k is not None} for row in csv.DictReader(f)]
+        rows.append({'epoch': epoch, **{k: float(v) for k, v in (logs or {}).items()}})
+        columns = ['epoch'] + sorted({key for row in rows for key in row} - {'epoch'})
+        text = io.StringIO()
+        writer = csv.DictWriter(text, columns, lineterminator='\n')
+        writer.writeheader()
+        writer.writerows(rows)
+        patches.atomic_write(self.path, lambda f: f.write(text.getvalue().encode('utf-8')))
 
 
 class ZipWeights(keras.callbacks.Callback):
