@@ -20,11 +20,9 @@ from utils.dataset import Labeler, PatchDataset
 from utils.distribute import choose_strategy
 from utils.optimizers import get_optimizer
 from utils.preprocess import is_batch, prepare
-from utils.topn import top_n_syllables
+from utils.shipped import DEFAULT_WEIGHTS
+from utils.topn import ranked
 
-ROOT = os.path.dirname(os.path.abspath(__file__))
-DEFAULT_MODEL = 'compact48_split'  # the shipped model: pretrained/DEFAULT_MODEL/model.keras
-DEFAULT_WEIGHTS = os.path.join(ROOT, 'pretrained', DEFAULT_MODEL)
 MODEL_SUFFIXES = ('.keras', '.h5')
 
 
@@ -260,9 +258,7 @@ class KoOCR:
             outputs = self.model.predict_on_batch(inputs)
         else:
             outputs = self.model.predict(inputs, batch_size=256, verbose=0)
-        indices, probs = top_n_syllables(outputs, self.charset, n)
-        return [[(self.charset[i], float(p)) if probabilities else self.charset[i]
-                 for i, p in zip(row, prob_row)] for row, prob_row in zip(indices, probs)]
+        return ranked(outputs, self.charset, n, probabilities)
 
     def save(self, path, include_optimizer=False):
         """Save the model (.keras or .h5), without the optimizer's state unless asked: a third of the

@@ -43,17 +43,29 @@ def read_images(files, prepare):
     return images, errors
 
 
+def open_reader(weights):
+    """The shipped model's LiteRT twin when it can run (no TensorFlow to load), else a KoOCR model."""
+    if weights == 'default':
+        try:
+            from utils.lite import LiteReader
+            from utils.shipped import DEFAULT_WEIGHTS
+            return LiteReader(DEFAULT_WEIGHTS)
+        except (ImportError, OSError, ValueError):
+            pass  # KoOCR below loads the Keras model, or says what is missing
+    os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')  # TensorFlow's start-up notices are not answers
+    import model
+    return model.KoOCR(weights=weights)
+
+
 def main(argv=None):
     args = parse_args(argv)
     files = expand(args.images)
     if not files:
         sys.exit('predict.py: no image files found in ' + ' '.join(args.images))
-    os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')  # TensorFlow's start-up notices are not answers
-    import numpy as np
-    import model  # after parsing: --help stays fast
+    import numpy as np  # after parsing: --help stays fast
     from utils.preprocess import prepare
     try:
-        ocr = model.KoOCR(weights=args.weights)
+        ocr = open_reader(args.weights)
     except (ValueError, FileNotFoundError) as e:
         sys.exit(f'predict.py: {e}')
     images, errors = read_images(files, lambda path: prepare(path, ocr.image_size))

@@ -4,7 +4,7 @@ import pytest
 
 keras = pytest.importorskip('keras')
 import model  # noqa: E402
-from utils.lite import LiteRunner  # noqa: E402
+from utils.lite import LiteReader, LiteRunner, read_model_info  # noqa: E402
 from utils.render import GlyphRenderer  # noqa: E402
 
 from conftest import FONT  # noqa: E402
@@ -104,3 +104,19 @@ def test_save_tflite_writes_nothing_partial_on_failure(saved, tmp_path, monkeypa
         model.KoOCR(weights=str(saved), runtime='keras').save(str(target))
     assert target.read_bytes() == b'old twin'
     assert sorted(p.name for p in tmp_path.iterdir()) == ['model.tflite']
+
+
+def test_lite_reader_reads_options_from_the_keras_file_and_ranks_as_koocr(saved, big_glyphs, tmp_path):
+    ocr = model.KoOCR(weights=str(saved), runtime='keras')
+    config, charset = read_model_info(str(saved / 'model.keras'))
+    assert config['image_size'] == 32 and charset == ocr.charset
+    reader = LiteReader(str(saved))
+    inputs = ocr.prepare(big_glyphs)
+    got, expected = reader.rank(inputs, n=4, probabilities=True), ocr.rank(inputs, n=4, probabilities=True)
+    assert [[c for c, _ in row] for row in got] == [[c for c, _ in row] for row in expected]
+    np.testing.assert_allclose([[p for _, p in row] for row in got], [[p for _, p in row] for row in expected],
+                               atol=1e-5)
+    other = tmp_path / 'model.keras'
+    other.write_bytes(b'PK not really a zip')
+    with pytest.raises(ValueError, match='model.keras: not a KoOCR .keras model'):
+        read_model_info(str(other))

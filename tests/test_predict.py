@@ -68,3 +68,17 @@ def test_default_model_loads_and_reads_an_image():
     assert ocr.lite is not None, 'the shipped model.tflite is missing or disagrees with model.keras'
     row = examples('printed')[0]
     assert ocr.predict(os.path.join(EXAMPLES, row['file']), n=5)[0] == row['label']
+
+
+def test_predict_py_reads_the_shipped_model_without_tensorflow_and_as_keras_does(folder_answers):
+    probe = subprocess.run([sys.executable, '-c', 'import sys, predict; reader = predict.open_reader("default"); '
+                            'print(type(reader).__name__, "tensorflow" in sys.modules)'],
+                           cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert probe.stdout.split() == ['LiteReader', 'False'], probe.stderr
+    import model
+    keras_ocr = model.KoOCR(runtime='keras')
+    for row in examples():
+        expected = keras_ocr.predict(os.path.join(EXAMPLES, row['file']), n=5, probabilities=True)
+        got = folder_answers[os.path.join('examples', row['file'])]['top']
+        assert [t['char'] for t in got] == [c for c, _ in expected]
+        assert [t['p'] for t in got] == pytest.approx([p for _, p in expected], abs=1e-4)

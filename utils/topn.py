@@ -53,3 +53,11 @@ def top_n_syllables(outputs, charset, n=5):
         indices.append(best)
         probabilities.append(np.exp(np.take_along_axis(scores, best, 1)))
     return np.concatenate(indices), np.concatenate(probabilities)
+
+
+def ranked(outputs, charset, n=5, probabilities=False):
+    """Model outputs for N images -> one list per image of its n most likely syllables, best first;
+    (syllable, probability) pairs with ``probabilities=True``."""
+    indices, probs = top_n_syllables(outputs, charset, n)
+    return [[(charset[i], float(p)) if probabilities else charset[i] for i, p in zip(row, prob_row)]
+            for row, prob_row in zip(indices, probs)]
