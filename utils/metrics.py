@@ -379,7 +379,9 @@ def evaluate(ocr, config=None, log=print, progress=True):
         log(f'figure: {path}')
     metrics = _to_json({**metrics, 'figures': figures})
     if ran:
-        write_json(os.path.join(out, 'metrics.json'), metrics)
+        # Figures named relative to metrics.json's folder: the file stays right wherever the folder goes.
+        write_json(os.path.join(out, 'metrics.json'),
+                   {**metrics, 'figures': [os.path.relpath(path, out) for path in figures]})
         log(f'metrics: {os.path.join(out, "metrics.json")}')
     return metrics
 
