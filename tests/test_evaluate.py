@@ -286,6 +286,6 @@ def test_seed_command(split_case):
         written = json.load(f)
     assert written['images'] == 3 * len(SYLLABLES) and 'accuracy' in written and 'confusion' in written
     assert len(written['figures']) == 2 + 6 + 2  # wrong examples, jamo matrices, Grad-CAM: per kind
-    for path in written['figures']:
-        assert_png(path)
+    for name in written['figures']:
+        assert_png(os.path.join(out, name))  # named relative to metrics.json's folder
     assert 'top-1' in result.stdout
