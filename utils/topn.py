@@ -9,7 +9,7 @@ import numpy as np
 
 from utils import hangul
 
-_CHUNK = 2048
+_CHUNK = 256  # rows ranked at once: (256, 2,350) scores stay in cache; 2,048-row chunks ran 1.7x slower
 
 
 @functools.lru_cache(maxsize=8)
