@@ -29,7 +29,7 @@ def main(argv=None):
     args = parse_args(argv)
     import model  # after parsing: --help stays fast
     from utils.metrics import check_options, evaluate
-    ocr = model.KoOCR(weights=args.weights)
+    ocr = model.KoOCR(weights=args.weights, runtime='keras')  # metrics read the Keras model's outputs
     config = EvaluateConfig(**pick(EvaluateConfig, args))
     check_options(ocr, config, args.image_size, args.split_components)
     evaluate(ocr, config)

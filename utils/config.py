@@ -47,7 +47,6 @@ class TrainConfig:
     seed: int = field(default=0, metadata={'help': 'random seed'})
 
 
-
 @dataclass
 class EvaluateConfig:
     data_path: str = field(default='./val_data', metadata={'help': 'patches to evaluate on'})
