@@ -19,7 +19,8 @@ from utils.config import NetworkConfig, TrainConfig
 from utils.dataset import Labeler, PatchDataset
 from utils.distribute import choose_strategy
 from utils.optimizers import get_optimizer
-from utils.preprocess import is_batch, prepare
+from utils.patches import list_patches
+from utils.preprocess import is_batch, model_inputs, prepare
 from utils.shipped import DEFAULT_WEIGHTS
 from utils.topn import ranked
 
@@ -27,14 +28,21 @@ MODEL_SUFFIXES = ('.keras', '.h5')
 
 
 def find_weights(path):
-    """A .keras/.h5 file, or the one a directory holds (model.keras, then the latest weights.h5, then best.keras)."""
+    """A .keras/.h5 file, or the one a directory holds (model.keras, then weights.h5, then best.keras).
+    The seed's ``--weights=./logs/weights/`` names ``./logs/weights.h5``."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        for suffix in MODEL_SUFFIXES:
+            if os.path.isfile(path.rstrip('/\\') + suffix):
+                return path.rstrip('/\\') + suffix
     if os.path.isdir(path):
         for name in ('model.keras', 'weights.h5', 'best.keras'):
             if os.path.isfile(os.path.join(path, name)):
                 return os.path.join(path, name)
         found = sorted(p for p in glob.glob(os.path.join(path, '*')) if p.endswith(MODEL_SUFFIXES))
-        if not found:
-            raise FileNotFoundError(f'{path}: directory holds no model file (.keras or .h5)')
+        if len(found) != 1:
+            raise FileNotFoundError(f'{path}: directory holds {"no" if not found else "several"} model files '
+                                    f'(.keras or .h5) and no model.keras, weights.h5 or best.keras; name one')
         return found[0]
     if not os.path.isfile(path):
         raise FileNotFoundError(f'{path}: no such weights file (expected a .keras or .h5 model, '
@@ -71,6 +79,9 @@ def _restore_h5_optimizer(loaded, path):
         values = load_optimizer_weights_from_hdf5_group(f) if 'optimizer_weights' in f else []
         if len(values) == len(optimizer.variables):
             optimizer.set_weights([np.asarray(v) for v in values])
+        elif values:
+            print(f'KoOCR: {path}: its optimizer state does not fit the model ({len(values)} saved values, '
+                  f'{len(optimizer.variables)} expected); training restarts the optimizer', file=sys.stderr)
     loaded.optimizer = optimizer
 
 
@@ -180,7 +191,9 @@ class KoOCR:
         train = PatchDataset(options.data_path, self.image_size, labeler, options.batch_size,
                              options.patch_size, kinds, shuffle=True, seed=options.seed)
         val = None
-        if options.val_path and os.path.isdir(options.val_path):
+        if options.val_path and os.path.isdir(options.val_path) and not list_patches(options.val_path, kinds):
+            print(f'KoOCR: {options.val_path} holds no patches: training without validation', file=sys.stderr)
+        elif options.val_path and os.path.isdir(options.val_path):
             val = PatchDataset(options.val_path, self.image_size, labeler, 256, options.patch_size, kinds,
                                shuffle=False)
         return train, val
@@ -189,6 +202,10 @@ class KoOCR:
         """Train on patches (see ``TrainConfig`` for every option); resumes from the loaded weights'
         ``train_state.json``. Writes ``<log_dir>/weights.h5`` every epoch, ``best.keras``, a CSV history
         and, on request, TensorBoard logs. Returns the Keras History."""
+        if 'lr' in options:  # the seed's name for it
+            if 'learning_rate' in options:
+                raise TypeError('pass lr or learning_rate, not both')
+            options['learning_rate'] = options.pop('lr')
         options = TrainConfig(**options)
         self.lite = None  # training changes the weights: the LiteRT twin no longer answers for them
         if options.adversarial_ratio and options.fit_discriminator and not self.config.adversarial_learning:
@@ -222,6 +239,8 @@ class KoOCR:
                                                 train_steps))
         elif options.lr_schedule != 'constant':
             raise ValueError(f"lr_schedule={options.lr_schedule!r}; choose from ('constant', 'cosine')")
+        if state.get('monitor', monitor) != monitor:  # a best loss is no best accuracy, nor the reverse
+            state = {key: value for key, value in state.items() if key != 'best'}
         found += [
             callbacks.SaveModel(os.path.join(log_dir, 'best.keras'), monitor, state.get('best')),
             callbacks.SaveModel(weights_path),
@@ -251,7 +270,7 @@ class KoOCR:
 
     def rank(self, inputs, n=5, probabilities=False):
         """Prepared inputs (N, S, S[, 1]) -> one list of the n most likely syllables per image."""
-        inputs = np.asarray(inputs, np.float32).reshape(-1, self.image_size, self.image_size, 1)
+        inputs = model_inputs(inputs, self.image_size)
         if self.lite:
             outputs = self.lite(inputs)
         elif len(inputs) <= 256:

@@ -14,10 +14,17 @@ IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.gif', '.tif', '.tiff', '.
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('images', nargs='+', help='image files, or folders of them')
-    parser.add_argument('--n', type=int, default=5, help='how many candidates per image (default 5)')
+    parser.add_argument('--n', type=positive_int, default=5, help='how many candidates per image (default 5)')
     parser.add_argument('--weights', default='default', help="'default' (the shipped model) or a model file")
     parser.add_argument('--json', action='store_true', help='print JSON instead of a table')
     return parser.parse_args(argv)
+
+
+def positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f'{text}: must be 1 or more')
+    return value
 
 
 def expand(paths):

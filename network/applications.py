@@ -14,6 +14,9 @@ def builder(name):
     application, min_size = APPLICATIONS[name]
 
     def build(x, width=1.0):
+        if width != 1.0:
+            raise ValueError(f'network={name!r} has a fixed width; --width={width} applies to compact, fire '
+                             f'and melnyk')
         if x.shape[1] < min_size:
             raise ValueError(f'network={name!r} needs images of at least {min_size} px, got {x.shape[1]}')
         base = application(include_top=False, weights=None, input_shape=tuple(x.shape[1:]))

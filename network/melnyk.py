@@ -2,7 +2,7 @@
 
 Melnyk, Zhou, Zhu et al., "A High-Performance CNN Method for Offline Handwritten Chinese Character
 Recognition and Visualization", 2018. The layer list follows the paper's; ``width`` scales it.
-A GPU configuration: ~4.9M parameters, 533 MMACs at 64 px (FACTS.md).
+A GPU configuration: ~4.9M parameters, 533 MMACs at 64 px (bench/README.md).
 """
 from network.blocks import apply_conv_stages
 

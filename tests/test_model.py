@@ -131,6 +131,18 @@ def test_predict_colour_image_of_another_size(ocr, glyph):
     np.testing.assert_array_equal(ocr.prepare(rgba), prepared)
 
 
+def test_ink_on_a_transparent_sheet_reads_as_ink_on_white(ocr, glyph, tmp_path):
+    gray = on_canvas(glyph)
+    alpha = 255 - gray  # black ink, opaque where the glyph is, see-through elsewhere
+    rgba = np.stack([np.zeros_like(gray)] * 3 + [alpha], axis=-1)
+    expected = ocr.prepare(gray)
+    path = tmp_path / 'transparent.png'
+    Image.fromarray(rgba, 'RGBA').save(path)
+    for image in (rgba, Image.fromarray(rgba, 'RGBA'), str(path), np.stack([gray * 0, alpha], axis=-1)):
+        assert np.mean(np.abs(ocr.prepare(image) - expected)) < 2
+    assert ocr.prepare(rgba.astype(np.float32) / 255).shape == (1, 32, 32, 1)
+
+
 def test_white_on_black_reads_as_black_on_white(ocr, glyph):
     image = on_canvas(glyph)
     np.testing.assert_array_equal(ocr.prepare(255 - image), ocr.prepare(image))
@@ -180,6 +192,15 @@ def test_predict_blank_image_and_unreadable_file(ocr, tmp_path):
         ocr.predict(str(bad))
 
 
+def test_rank_refuses_inputs_of_another_size_and_n_below_one(ocr, glyph):
+    prepared = ocr.prepare(glyph)
+    assert ocr.rank(prepared[..., 0], n=2) == ocr.rank(prepared, n=2)
+    with pytest.raises(ValueError, match=r'\(N, 32, 32\[, 1\]\), got \(3, 64, 64, 1\)'):
+        ocr.rank(np.zeros((3, 64, 64, 1), np.float32))
+    with pytest.raises(ValueError, match='n=0'):
+        ocr.predict(glyph, n=0)
+
+
 # Loading ---------------------------------------------------------------------------------------------
 
 def test_save_and_load_by_file_and_directory(ocr, glyph, tmp_path):
@@ -194,6 +215,19 @@ def test_save_and_load_by_file_and_directory(ocr, glyph, tmp_path):
         got = loaded.predict(glyph, probabilities=True)
         assert [c for c, _ in got] == [c for c, _ in expected]
         np.testing.assert_allclose([p for _, p in got], [p for _, p in expected], rtol=1e-4)
+
+
+def test_weights_given_as_the_seed_does_or_as_a_path_object(ocr, tmp_path):
+    logs = tmp_path / 'logs'
+    logs.mkdir()
+    ocr.save(str(logs / 'weights.h5'))
+    # The seed resumes with --weights=./logs/weights/ after writing ./logs/weights.h5.
+    assert model.find_weights(f'{logs}/weights/') == str(logs / 'weights.h5')
+    assert model.find_weights(logs / 'weights.h5') == str(logs / 'weights.h5')
+    ocr.save(str(tmp_path / 'a.keras'))
+    ocr.save(str(tmp_path / 'b.keras'))
+    with pytest.raises(FileNotFoundError, match='several model files'):
+        model.find_weights(tmp_path)
 
 
 def test_missing_weights_file_names_it(tmp_path):

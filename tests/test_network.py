@@ -120,6 +120,8 @@ def test_unknown_fc_link_lists_choices(charset_file):
 def test_application_below_its_minimum_size_says_so():
     with pytest.raises(ValueError, match='inception-resnet.*75 px.*32'):
         network.build_model('inception-resnet', image_size=32)
+    with pytest.raises(ValueError, match="'mobilenet' has a fixed width; --width=0.5"):
+        network.build_model('mobilenet', image_size=32, width=0.5)
 
 
 # Layers ----------------------------------------------------------------------------------------------

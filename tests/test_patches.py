@@ -70,6 +70,24 @@ def test_truncated_pickle_names_the_file(tmp_path):
         read_patch(path)
 
 
+def test_truncated_npz_names_the_file(tmp_path):
+    path = str(tmp_path / 'printed_0.npz')
+    write_patch(path, images(), np.array(['가', '나', '다']))
+    with open(path, 'r+b') as f:
+        f.truncate(100)
+    with pytest.raises(PatchError, match=r'printed_0\.npz: not a readable patch \(BadZipFile'):
+        read_patch(path)
+
+
+def test_utf8_byte_labels_are_read_and_other_bytes_named(tmp_path):
+    labels = np.array(['가'.encode(), b'\xea\xb0\x81'])  # '가', '각' in UTF-8
+    path = dump(tmp_path / 'printed_0.pickle', {'image': images(2), 'label': labels})
+    assert list(read_patch(path).labels) == ['가', '각']
+    path = dump(tmp_path / 'printed_1.pickle', {'image': images(1), 'label': np.array([b'\xff'])})
+    with pytest.raises(PatchError, match=r'printed_1\.pickle: labels are not text'):
+        read_patch(path)
+
+
 @pytest.mark.parametrize('name', ['printed_0.npz', 'printed_0.pickle'])
 def test_round_trip(tmp_path, name):
     path = str(tmp_path / 'sub' / name)

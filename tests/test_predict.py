@@ -60,6 +60,8 @@ def test_table_output_and_n(tmp_path):
     assert result.returncode == 0, result.stderr
     path, answers = result.stdout.strip().split('\t')
     assert path == good and len(answers.split('  ')) == 3
+    refused = predict(good, '--n', '0')
+    assert refused.returncode == 2 and '--n: 0: must be 1 or more' in refused.stderr
 
 
 def test_default_model_loads_and_reads_an_image():

@@ -171,6 +171,52 @@ def test_train_writes_checkpoints_then_resumes(patch_dirs, tmp_path, charset_fil
     assert model.KoOCR(weights=os.path.join(log_dir, 'best.keras')).charset == ocr.charset
 
 
+def test_a_best_loss_is_not_taken_for_a_best_accuracy(patch_dirs, tmp_path, charset_file, capsys):
+    """Run 1 had no held-out patches (a val folder with only a manifest, as crawl_data.py --val_ratio=0
+    leaves): its best is a loss. Run 2 validates: its first val_top1 is a new best, whatever that loss."""
+    train_dir, val_dir, _ = patch_dirs
+    empty_val = tmp_path / 'val_data'
+    empty_val.mkdir()
+    (empty_val / 'manifest.tsv').write_text('font\tsplit\n')
+    log_dir = str(tmp_path / 'logs')
+    options = dict(data_path=train_dir, log_dir=log_dir, batch_size=16, optimizer='adam', **QUIET)
+    model.KoOCR(weights=None, charset=charset_file, **TINY).train(epochs=1, val_path=str(empty_val), lr=0.01,
+                                                                   **options)
+    assert 'holds no patches: training without validation' in capsys.readouterr().err
+    state = callbacks.read_state(log_dir)
+    assert state['monitor'] == 'loss' and state['best'] > 0
+    os.remove(os.path.join(log_dir, 'best.keras'))
+    state['best'] = 2.0  # a loss above any accuracy
+    callbacks.write_state(log_dir, state)
+    resumed = model.KoOCR(weights=log_dir)
+    assert float(resumed.model.optimizer.learning_rate) == pytest.approx(0.01)  # lr= is learning_rate=
+    resumed.train(epochs=2, val_path=val_dir, **options)
+    state = callbacks.read_state(log_dir)
+    assert state['monitor'] == 'val_top1' and 0 <= state['best'] <= 1
+    assert os.path.isfile(os.path.join(log_dir, 'best.keras'))
+
+
+def test_a_failed_checkpoint_save_leaves_the_old_one_and_no_temp_file(tmp_path, charset_file):
+    ocr = model.KoOCR(weights=None, charset=charset_file, **TINY)
+    path = str(tmp_path / 'weights.h5')
+    callbacks.save_model(ocr.model, path)
+    before = open(path, 'rb').read()
+
+    class Broken:
+        def save(self, target):
+            open(target, 'wb').write(b'half')
+            raise OSError('disk full')
+    with pytest.raises(OSError, match='disk full'):
+        callbacks.save_model(Broken(), path)
+    assert open(path, 'rb').read() == before and sorted(os.listdir(tmp_path)) == ['weights.h5']
+
+
+def test_a_corrupt_train_state_names_the_file(tmp_path):
+    (tmp_path / callbacks.STATE_FILE).write_text('{"epoch": 3')
+    with pytest.raises(ValueError, match=r'train_state\.json: not a training state'):
+        callbacks.read_state(str(tmp_path))
+
+
 @pytest.mark.parametrize('optimizer', OPTIMIZER_NAMES)
 def test_each_optimizer_trains(optimizer, patch_dirs, tmp_path, charset_file):
     train_dir, _, _ = patch_dirs
@@ -215,7 +261,7 @@ def test_seed_commands_train_then_resume(patch_dirs, tmp_path):
     assert callbacks.read_state(log_dir)['epoch'] == 1
     assert os.path.isdir(os.path.join(log_dir, 'fit'))  # TensorBoard is on by default, as in the seed
     second = run_script(TRAIN_PY, '--learning_rate=0.00003', '--optimizer=adabound', '--image_size=32',
-                        f'--weights={log_dir}/', '--fc_link=GWAP', '--batch_size=16', '--epochs=2',
+                        f'--weights={log_dir}/weights/', '--fc_link=GWAP', '--batch_size=16', '--epochs=2',
                         '--patch_size=20', *data)
     assert second.returncode == 0, second.stderr[-3000:]
     assert 'ignoring' not in second.stderr  # the flags it repeats agree with the saved network

@@ -12,11 +12,11 @@ import os
 import warnings
 
 import numpy as np
-from PIL import Image
 from tqdm import tqdm
 
 from utils.crawl import PatchSpool
 from utils.hangul import is_syllable
+from utils.preprocess import ink_dark, load_gray
 from utils.render import normalize_glyph
 
 SYLLABLE_TYPE = '글자(음절)'
@@ -45,14 +45,7 @@ def _load_labels(path):
 
 def load_glyph(path, image_size):
     """A grey ink-dark normalized (S, S) uint8 glyph from an image file, or None when it has no ink."""
-    with Image.open(path) as image:
-        if 'A' in image.getbands():  # transparent background: put it on white
-            image = Image.alpha_composite(Image.new('RGBA', image.size, 'white'), image.convert('RGBA'))
-        gray = np.asarray(image.convert('L'))
-    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-    if np.median(border) < 128:  # light ink on a dark background
-        gray = 255 - gray
-    return normalize_glyph(gray, image_size)
+    return normalize_glyph(ink_dark(load_gray(path)), image_size)
 
 
 class AIHubSamples:
@@ -111,7 +104,7 @@ class AIHubSamples:
                     continue
                 try:
                     image = load_glyph(path, self.image_size)
-                except (OSError, ValueError, Image.DecompressionBombError) as e:
+                except (OSError, ValueError) as e:
                     warnings.warn(f'{path}: unreadable image skipped ({e})', stacklevel=3)
                     counts['unreadable_image'] += 1
                     continue

@@ -22,8 +22,14 @@ def read_state(folder):
     path = os.path.join(folder, STATE_FILE)
     if not os.path.isfile(path):
         return {}
-    with open(path, encoding='utf-8') as f:
-        return json.load(f)
+    try:
+        with open(path, encoding='utf-8') as f:
+            state = json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ValueError(f'{path}: not a training state (JSON) ({e}); delete it to start the epochs anew') from None
+    if not isinstance(state, dict):
+        raise ValueError(f'{path}: expected a JSON object')
+    return state
 
 
 def write_state(folder, state):
@@ -82,14 +88,18 @@ class SyllableAccuracy(keras.callbacks.Callback):
             total += len(labels)
         if logs is not None and total:
             logs['val_top1'], logs['val_top5'] = top1 / total, top5 / total
-            print(f' - val_top1: {top1 / total:.4f} - val_top5: {top5 / total:.4f}')
 
 
 def save_model(model, path):
     """Save a whole model (.keras or .h5) atomically: a stop mid-save never leaves a broken file."""
     folder, name = os.path.split(path)
     tmp = os.path.join(folder, f'.tmp_{name}')
-    model.save(tmp)
+    try:
+        model.save(tmp)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
     # Keras 3.15's H5 writer pops 'optimizer' from the model's compile config: later .keras files
     # would then reload with RMSprop. Put it back.
     compile_config = getattr(getattr(model, '_compile_config', None), 'config', None)
@@ -137,11 +147,12 @@ class ProgressLog(keras.callbacks.Callback):
 
 
 class TrainState(keras.callbacks.Callback):
-    """Write ``train_state.json`` (epochs done, best score) after every epoch, so a run can resume."""
+    """Write ``train_state.json`` (epochs done, best score and what it measures) after every epoch, so a
+    run can resume."""
 
     def __init__(self, folder, state, monitor):
         super().__init__()
-        self.folder, self.state, self.monitor = folder, dict(state), monitor
+        self.folder, self.state, self.monitor = folder, {**state, 'monitor': monitor}, monitor
 
     def on_epoch_end(self, epoch, logs=None):
         value = (logs or {}).get(self.monitor)

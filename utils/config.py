@@ -31,7 +31,8 @@ class TrainConfig:
     val_path: str = field(default='./val_data', metadata={'help': 'validation patches (held-out fonts)'})
     patch_size: int = field(default=10, metadata={'help': 'patches held in memory at once'})
     kinds: str = field(default='', metadata={'help': 'comma-separated data kinds to train on (default: all)'})
-    epochs: int = field(default=50, metadata={'help': 'last epoch (a resumed run continues to it)'})
+    epochs: int = field(default=50, metadata={'help': "last epoch; a resumed run that has done that many "
+                                                      "trains that many more (the seed's resume)"})
     learning_rate: float = field(default=0.001, metadata={'help': 'initial learning rate'})
     lr_schedule: str = field(default='constant', metadata={'help': "'constant' or 'cosine' over the epochs"})
     optimizer: str = field(default='adabound', metadata={'help': 'sgd, adam or adabound'})
@@ -63,6 +64,7 @@ class EvaluateConfig:
     top_n: int = field(default=5, metadata={'help': 'n of the top-n accuracy'})
     out: str = field(default='', metadata={'help': 'folder for figures and metrics.json (default: '
                                                    'pretrained/NAME_evaluation, else <weights dir>/evaluation)'})
+
 
 def add_arguments(parser, *configs):
     """One ``--name`` flag per field of the given dataclasses, typed from the default."""

@@ -1,7 +1,7 @@
 """LiteRT (TFLite) twin of a KoOCR network: the same outputs as the Keras model, several times cheaper per call.
 
 On these CPUs one Keras ``predict_on_batch`` costs 5-11 ms whatever the batch; one LiteRT call on one image
-costs about 1 ms (FACTS.md), and batches run ~1.3x faster too. ``KoOCR`` uses ``model.tflite`` when it sits
+costs about 1 ms, and batches run ~1.3x faster too. ``KoOCR`` uses ``model.tflite`` when it sits
 beside ``model.keras`` and gives the same answers; ``KoOCR.save('x.tflite')`` writes one.
 """
 import contextlib
@@ -14,6 +14,7 @@ import zipfile
 import numpy as np
 
 from utils.patches import atomic_write
+from utils.preprocess import model_inputs
 from utils.topn import ranked
 
 BATCH = 256  # images per interpreter call: larger batches are no faster and cost memory
@@ -91,5 +92,4 @@ class LiteReader:
 
     def rank(self, inputs, n=5, probabilities=False):
         """Prepared inputs (N, S, S[, 1]) -> one list of the n most likely syllables per image."""
-        inputs = np.asarray(inputs, np.float32).reshape(-1, self.image_size, self.image_size, 1)
-        return ranked(self.runner(inputs), self.charset, n, probabilities)
+        return ranked(self.runner(model_inputs(inputs, self.image_size)), self.charset, n, probabilities)

@@ -75,9 +75,8 @@ def read_patch(path, image_size=None):
         else:
             with open(path, 'rb') as f:
                 content = _NumpyOnlyUnpickler(f).load()
-    except (pickle.UnpicklingError, EOFError, ValueError, OSError, AttributeError, ImportError,
-            IndexError, TypeError) as e:
-        raise PatchError(f'{path}: not a readable patch ({e})') from None
+    except Exception as e:  # a damaged zip or pickle fails in many ways (BadZipFile, MemoryError, ...)
+        raise PatchError(f'{path}: not a readable patch ({type(e).__name__}: {e})') from None
     return check_patch(content, path, image_size)
 
 
@@ -93,7 +92,10 @@ def check_patch(content, path, image_size=None):
                          f'expected {image_size}x{image_size} (the model\'s size)')
     if labels.ndim != 1 or len(labels) != len(images):
         raise PatchError(f'{path}: {len(images)} images but labels of shape {labels.shape}')
-    labels = labels.astype(str)
+    try:
+        labels = np.char.decode(labels, 'utf-8') if labels.dtype.kind == 'S' else labels.astype(str)
+    except (UnicodeDecodeError, ValueError, TypeError) as e:
+        raise PatchError(f'{path}: labels are not text ({e})') from None
     fonts = content.get('font')
     if fonts is not None:
         fonts = np.asarray(fonts)

@@ -82,7 +82,7 @@ class GlyphRenderer:
             self.font = ImageFont.truetype(font_path, font_size, index=face_index)
             with TTFont(font_path, fontNumber=face_index, lazy=True) as face:
                 self.cmap = set(face.getBestCmap() or {})
-        except (OSError, ValueError, Exception) as e:
+        except Exception as e:  # fontTools and FreeType raise many types for a broken font
             raise ValueError(f'{font_path} (face {face_index}): cannot be read as a font ({e})') from None
         self.notdef = self._draw(_NOTDEF_PROBE)
 

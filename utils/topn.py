@@ -40,6 +40,8 @@ def top_n_syllables(outputs, charset, n=5):
 
     ``outputs``: the split model's three softmaxes, or ``{'output': (N, K)}`` for a complete model.
     """
+    if n < 1:
+        raise ValueError(f'n={n}: ask for at least one candidate')
     jamo = charset_jamo(''.join(charset)) if 'output' not in outputs else None
     rows = len(next(iter(outputs.values())))
     indices, probabilities = [], []
