@@ -48,7 +48,8 @@ def test_every_network_fc_link_and_mode_is_tested():
 def test_network_trains_saves_and_reloads(name, fc_link, mode, tmp_path, charset_file, clear_keras):
     size, split = image_size_for(name), mode == 'split'
     ocr = model.KoOCR(weights=None, network=name, image_size=size, fc_link=fc_link, split_components=split,
-                      charset=charset_file, width=0.25, direct_map=not split, data_augmentation=split)
+                      charset=charset_file, width=1.0 if name in applications.APPLICATIONS else 0.25,
+                      direct_map=not split, data_augmentation=split)
     net = ocr.model
     expected = {'CHOSUNG': 19, 'JUNGSUNG': 21, 'JONGSUNG': 28} if split else {'output': len(CHARS)}
     assert dict(zip(net.output_names, (o.shape[-1] for o in net.outputs))) == expected

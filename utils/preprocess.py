@@ -70,7 +70,9 @@ def is_batch(images):
     """True for a list/tuple of images or an array of shape (N, H, W) / (N, H, W, C)."""
     if isinstance(images, (list, tuple)):
         return True
-    return isinstance(images, np.ndarray) and (images.ndim == 4 or (images.ndim == 3 and images.shape[-1] not in (1, 2, 3, 4)))
+    if not isinstance(images, np.ndarray):
+        return False
+    return images.ndim == 4 or (images.ndim == 3 and images.shape[-1] not in (1, 2, 3, 4))
 
 
 def model_inputs(inputs, image_size):
