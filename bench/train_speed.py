@@ -75,7 +75,7 @@ def timed_steps(step, images_per_step, warmup, seconds, max_steps):
 def measure(name, image_size, args):
     keras.backend.clear_session()
     keras.utils.set_random_seed(0)
-    model = network.build_model(name, image_size, split_components=True, fc_link=args.fc_link)
+    model = network.build_model(name, image_size, split_components=True, fc_link=args.fc_link, width=args.width)
     row = {'params': model.count_params(), 'macs': count_macs(model), 'size': saved_size_mb(model)}
     model.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=False,
                   loss={n: 'sparse_categorical_crossentropy' for n in model.output_names})
@@ -97,6 +97,7 @@ def main():
     parser.add_argument('--networks', nargs='+', default=list(network.BACKBONES), choices=list(network.BACKBONES))
     parser.add_argument('--sizes', nargs='+', type=int, default=[64, 96])
     parser.add_argument('--fc_link', default='GWAP')
+    parser.add_argument('--width', type=float, default=1.0, help='channel width multiplier (compact, fire, melnyk)')
     parser.add_argument('--train_batch', type=int, default=128)
     parser.add_argument('--infer_batch', type=int, default=256)
     parser.add_argument('--warmup', type=int, default=2, help='untimed steps before each measurement')
@@ -117,7 +118,8 @@ def main():
                 continue
             begun = time.time()
             row = measure(name, size, args)
-            print(f"| {name} | {size} | {row['params'] / 1e6:.2f}M | {row['macs'] / 1e6:.0f} | {row['train']:.1f} | "
+            label = name if args.width == 1.0 else f'{name} ×{args.width:g}'
+            print(f"| {label} | {size} | {row['params'] / 1e6:.2f}M | {row['macs'] / 1e6:.0f} | {row['train']:.1f} | "
                   f"{row['infer']:.0f} | {row['size']:.1f} | {time.time() - begun:.0f} |", flush=True)
     print(f'total {time.time() - started:.0f} s')
 
