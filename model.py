@@ -32,9 +32,10 @@ def find_weights(path):
     The seed's ``--weights=./logs/weights/`` names ``./logs/weights.h5``."""
     path = os.fspath(path)
     if not os.path.exists(path):
+        stem = path.rstrip('/\\')
         for suffix in MODEL_SUFFIXES:
-            if os.path.isfile(path.rstrip('/\\') + suffix):
-                return path.rstrip('/\\') + suffix
+            if os.path.isfile(stem + suffix):
+                return stem + suffix
     if os.path.isdir(path):
         for name in ('model.keras', 'weights.h5', 'best.keras'):
             if os.path.isfile(os.path.join(path, name)):
@@ -191,11 +192,12 @@ class KoOCR:
         train = PatchDataset(options.data_path, self.image_size, labeler, options.batch_size,
                              options.patch_size, kinds, shuffle=True, seed=options.seed)
         val = None
-        if options.val_path and os.path.isdir(options.val_path) and not list_patches(options.val_path, kinds):
-            print(f'KoOCR: {options.val_path} holds no patches: training without validation', file=sys.stderr)
-        elif options.val_path and os.path.isdir(options.val_path):
-            val = PatchDataset(options.val_path, self.image_size, labeler, 256, options.patch_size, kinds,
-                               shuffle=False)
+        if options.val_path and os.path.isdir(options.val_path):
+            if list_patches(options.val_path, kinds):
+                val = PatchDataset(options.val_path, self.image_size, labeler, 256, options.patch_size, kinds,
+                                   shuffle=False)
+            else:
+                print(f'KoOCR: {options.val_path} holds no patches: training without validation', file=sys.stderr)
         return train, val
 
     def train(self, **options):
