@@ -1,8 +1,12 @@
-"""Glyph augmentation inside the model, active in training only: the ways fonts and hands differ.
+"""Glyph augmentation inside the model, active in training only: the ways fonts, hands and cameras differ.
 
-One bilinear resampling applies a random affine map (rotation, shear, scale, aspect, shift) and an elastic
-displacement field at once; then the stroke width changes (grey dilation or erosion), the ink darkness,
-blur and noise. Works on ink = 1 images (after ``InkScale``).
+Works on ink = 1 images (after ``InkScale``), in this order:
+- styles a font family may have: hollow (outline) strokes, ultra-heavy strokes, a drop shadow;
+- one bilinear resampling for a random affine map (rotation, shear, scale, aspect, shift) and an elastic
+  displacement field at once; then a stroke-width change (grey dilation or erosion);
+- what a photo or scan leaves after ``utils.preprocess`` has stretched its contrast: a resolution round
+  trip, blur, grey paper, gamma, ink darkness, an uneven-lighting gradient, sensor noise and JPEG.
+Each step is a function of its own, so it can be tested alone; each picks its strength per image.
 """
 import keras
 import tensorflow as tf
@@ -31,29 +35,130 @@ def _bilinear_sample(images, ys, xs):
     return top * (1 - wy) + bottom * wy
 
 
+def _per_image(images, low, high):
+    """One uniform value per image, shaped (B, 1, 1, 1) to scale whole images."""
+    return tf.random.uniform([tf.shape(images)[0], 1, 1, 1], low, high)
+
+
+def _chosen(images, probability):
+    """1.0 for a random share ``probability`` of the images, else 0.0, shaped (B, 1, 1, 1)."""
+    return tf.cast(_per_image(images, 0.0, 1.0) < probability, images.dtype)
+
+
+def _dilate(images, pixels):
+    return tf.nn.max_pool2d(images, 2 * pixels + 1, 1, 'SAME')
+
+
+def _erode(images, pixels):
+    return -tf.nn.max_pool2d(-images, 2 * pixels + 1, 1, 'SAME')
+
+
+def hollow(images, probability):
+    """Outline faces: the strokes thickened by a pixel, then only a 1 or 2 px rim of them kept."""
+    outer = _dilate(images, 1)
+    rim_1, rim_2 = outer - _erode(outer, 1), outer - _erode(outer, 2)
+    rim = tf.where(_per_image(images, 0.0, 1.0) < 0.5, rim_1, rim_2)
+    return images + _chosen(images, probability) * (rim - images)
+
+
+def embolden(images, probability):
+    """Ultra-heavy faces: 1 to 1.6 px more stroke on every side (at 48 px), so counters nearly close."""
+    heavier = _dilate(images, 1) + _per_image(images, 0.0, 0.6) * (_dilate(images, 2) - _dilate(images, 1))
+    return images + _chosen(images, probability) * (heavier - images)
+
+
+def drop_shadow(images, probability):
+    """A fainter copy of the glyph 1-3 px down and right, beneath it."""
+    offset = tf.random.uniform([], 1, 4, tf.int32)
+    shadow = tf.roll(images, [offset, offset], [1, 2]) * _per_image(images, 0.3, 0.7)
+    return images + _chosen(images, probability) * (tf.maximum(images, shadow) - images)
+
+
+def resample(images, probability, smallest=0.5):
+    """A resolution round trip: down to ``smallest``-1.0 of the side (one size per batch) and back up."""
+    side = tf.shape(images)[1:3]
+    scale = tf.random.uniform([], smallest, 1.0)
+    small = tf.maximum(tf.cast(tf.cast(side, tf.float32) * scale, tf.int32), 4)
+    round_trip = tf.image.resize(tf.image.resize(images, small, antialias=True), side, method='bilinear')
+    return images + _chosen(images, probability) * (round_trip - images)
+
+
+def blur(images, strength):
+    """A per-image blur from none to two 3×3 box passes (about σ 1 px at ``strength`` 2)."""
+    once = tf.nn.avg_pool2d(images, 3, 1, 'SAME')
+    twice = tf.nn.avg_pool2d(once, 3, 1, 'SAME')
+    amount = _per_image(images, 0.0, strength)
+    return images + tf.clip_by_value(amount, 0, 1) * (once - images) + \
+        tf.clip_by_value(amount - 1, 0, 1) * (twice - once)
+
+
+def paper_and_gamma(images, paper, gamma):
+    """Ink darkness 0.6-1, paper greyed up to ``paper``, and a gamma of exp(±``gamma``)."""
+    shaped = images ** tf.exp(_per_image(images, -gamma, gamma))
+    ink = _per_image(images, 0.6, 1.0)
+    grey = _per_image(images, 0.0, paper)
+    return grey + (ink - grey) * shaped
+
+
+def lighting(images, amplitude):
+    """An uneven-lighting gradient: a ramp in a random direction, up to ``amplitude`` from end to end."""
+    shape = tf.shape(images)
+    height, width = tf.cast(shape[1], tf.float32), tf.cast(shape[2], tf.float32)
+    ys, xs = tf.meshgrid(tf.linspace(-0.5, 0.5, shape[1]), tf.linspace(-0.5, 0.5, shape[2]), indexing='ij')
+    angle = _per_image(images, 0.0, 6.2832)
+    ramp = tf.cos(angle) * xs[None, :, :, None] * width / tf.maximum(height, width) + \
+        tf.sin(angle) * ys[None, :, :, None] * height / tf.maximum(height, width)
+    return images + _per_image(images, 0.0, amplitude) * ramp
+
+
+def noise(images, stddev):
+    """Gaussian sensor noise, its deviation drawn per image up to ``stddev``."""
+    return images + tf.random.normal(tf.shape(images)) * _per_image(images, 0.0, stddev)
+
+
+def jpeg(images, probability, quality=(25, 90)):
+    """JPEG round trips at a per-image quality, for a share ``probability`` of the images (ink = 1 in,
+    ink = 1 out; the codec sees paper white as a scan would be)."""
+    paper_white = tf.image.convert_image_dtype(1.0 - tf.clip_by_value(images, 0.0, 1.0), tf.uint8,
+                                               saturate=True)
+    qualities = tf.random.uniform([tf.shape(images)[0]], quality[0], quality[1] + 1, tf.int32)
+    coded = tf.map_fn(lambda pair: tf.image.adjust_jpeg_quality(pair[0], pair[1]), (paper_white, qualities),
+                      fn_output_signature=tf.uint8)
+    coded = 1.0 - tf.image.convert_image_dtype(coded, tf.float32)
+    return images + _chosen(images, probability) * (tf.reshape(coded, tf.shape(images)) - images)
+
+
 @keras.saving.register_keras_serializable(package='koocr')
 class GlyphAugmentation(keras.layers.Layer):
-    """Random affine + elastic warp, stroke width, ink darkness, blur and noise; identity at inference.
+    """Random styles, affine + elastic warp, stroke width and photo/scan degradations; identity at inference.
 
     Args:
         rotation: max rotation in radians. shear: max shear (x += shear·y).
         scale: (min, max) zoom. aspect: max log aspect-ratio change. shift: max shift as a share of the side.
         elastic: max elastic displacement in pixels (a smooth 4×4 field, upsampled).
         stroke: max stroke-width change, in pixels of dilation (> 0) or erosion (< 0).
-        noise: standard deviation of the Gaussian noise. blur: max blur mix.
+        noise: max standard deviation of the Gaussian noise. blur: max blur (1: one 3×3 box pass).
+        hollow, heavy, shadow: share of images drawn as outline, ultra-heavy or shadowed faces.
+        resample: share of images sent through a resolution round trip (down to half the side).
+        jpeg: share of images JPEG-compressed (quality 25-90).
+        paper: max grey of the paper (ink = 1). gamma: max |log gamma|. lighting: max lighting gradient.
+        clean: share of images that skip the photo/scan steps (after the warp), as clean renders.
     Elastic distortion: Simard et al., "Best practices for CNNs applied to visual document analysis", 2003.
     """
 
-    def __init__(self, rotation=0.12, shear=0.25, scale=(0.8, 1.05), aspect=0.2, shift=0.06, elastic=2.0,
-                 stroke=1.0, noise=0.05, blur=0.5, **kwargs):
+    def __init__(self, rotation=0.12, shear=0.25, scale=(0.8, 1.05), aspect=0.3, shift=0.06, elastic=2.0,
+                 stroke=1.0, noise=0.05, blur=1.0, hollow=0.08, heavy=0.08, shadow=0.04, resample=0.25,
+                 jpeg=0.25, paper=0.15, gamma=0.4, lighting=0.15, clean=0.3, **kwargs):
         super().__init__(**kwargs)
         self.rotation, self.shear, self.scale, self.aspect = rotation, shear, tuple(scale), aspect
         self.shift, self.elastic, self.stroke, self.noise, self.blur = shift, elastic, stroke, noise, blur
+        self.hollow, self.heavy, self.shadow, self.resample, self.jpeg = hollow, heavy, shadow, resample, jpeg
+        self.paper, self.gamma, self.lighting, self.clean = paper, gamma, lighting, clean
 
     def get_config(self):
-        return {**super().get_config(), 'rotation': self.rotation, 'shear': self.shear, 'scale': self.scale,
-                'aspect': self.aspect, 'shift': self.shift, 'elastic': self.elastic, 'stroke': self.stroke,
-                'noise': self.noise, 'blur': self.blur}
+        names = ('rotation', 'shear', 'scale', 'aspect', 'shift', 'elastic', 'stroke', 'noise', 'blur',
+                 'hollow', 'heavy', 'shadow', 'resample', 'jpeg', 'paper', 'gamma', 'lighting', 'clean')
+        return {**super().get_config(), **{name: getattr(self, name) for name in names}}
 
     def call(self, images, training=None):
         if not training:
@@ -87,21 +192,22 @@ class GlyphAugmentation(keras.layers.Layer):
         return _bilinear_sample(images, ys, xs)
 
     def _stroke(self, images):
-        batch = tf.shape(images)[0]
         # Erosion is capped at half a pixel: a full 3×3 erosion erases the thin strokes of light faces.
-        change = tf.random.uniform([batch, 1, 1, 1], -self.stroke / 2, self.stroke)
-        dilated = tf.nn.max_pool2d(images, 3, 1, 'SAME')
-        eroded = -tf.nn.max_pool2d(-images, 3, 1, 'SAME')
+        change = _per_image(images, -self.stroke / 2, self.stroke)
+        dilated, eroded = _dilate(images, 1), _erode(images, 1)
         return images + tf.nn.relu(change) * (dilated - images) + tf.nn.relu(-change) * (eroded - images)
 
     def _augment(self, images):
-        batch = tf.shape(images)[0]
-        images = self._stroke(self._warp(images))
-        blurred = tf.nn.avg_pool2d(images, 3, 1, 'SAME')
-        images += tf.random.uniform([batch, 1, 1, 1], 0, self.blur) * (blurred - images)
-        images *= tf.random.uniform([batch, 1, 1, 1], 0.6, 1.0)
-        images += tf.random.normal(tf.shape(images), stddev=self.noise)
-        return tf.clip_by_value(images, 0.0, 1.0)
+        images = drop_shadow(embolden(hollow(images, self.hollow), self.heavy), self.shadow)
+        images = tf.clip_by_value(self._stroke(self._warp(images)), 0.0, 1.0)
+        return images + (1.0 - _chosen(images, self.clean)) * (self._degrade(images) - images)
+
+    def _degrade(self, images):
+        """What a photo or scan adds, as left after the contrast stretch of ``utils.preprocess``."""
+        images = blur(resample(images, self.resample), self.blur)
+        images = paper_and_gamma(tf.clip_by_value(images, 0.0, 1.0), self.paper, self.gamma)
+        images = noise(lighting(images, self.lighting), self.noise)
+        return tf.clip_by_value(jpeg(images, self.jpeg), 0.0, 1.0)
 
     def compute_output_shape(self, input_shape):
         return input_shape

@@ -153,7 +153,9 @@ def test_prepare_centres_the_glyph_like_training_data(ocr, glyphs):
     # A training glyph (32 px, centred) offset on a larger canvas comes back as the training glyph.
     canvas = np.full((50, 70), 255, np.uint8)
     canvas[3:35, 30:62] = glyphs['각']
-    np.testing.assert_array_equal(prepare(canvas, 32), prepare(glyphs['각'], 32))
+    # Equal up to rounding: the lighting fit sees a little more paper on the larger canvas.
+    difference = prepare(canvas, 32).astype(int) - prepare(glyphs['각'], 32)
+    assert np.abs(difference).max() <= 4 and np.abs(difference).mean() < 1
 
 
 def test_predict_path_pil_and_batches(ocr, glyph, tmp_path):

@@ -16,8 +16,7 @@ from tqdm import tqdm
 
 from utils.crawl import PatchSpool
 from utils.hangul import is_syllable
-from utils.preprocess import ink_dark, load_gray
-from utils.render import normalize_glyph
+from utils.preprocess import prepare
 
 SYLLABLE_TYPE = '글자(음절)'
 KINDS = {  # kind -> (label file, image folders)
@@ -44,8 +43,10 @@ def _load_labels(path):
 
 
 def load_glyph(path, image_size):
-    """A grey ink-dark normalized (S, S) uint8 glyph from an image file, or None when it has no ink."""
-    return normalize_glyph(ink_dark(load_gray(path)), image_size)
+    """A grey ink-dark normalized (S, S) uint8 glyph from an image file (prepared as ``predict`` prepares
+    a user's image), or None when it has no ink."""
+    glyph = prepare(path, image_size)
+    return None if glyph.min() == 255 else glyph
 
 
 class AIHubSamples:

@@ -42,11 +42,11 @@ def ink_box(gray, threshold=None):
     return cols[0], rows[0], cols[-1] + 1, rows[-1] + 1
 
 
-def normalize_glyph(gray, image_size):
-    """Crop a grey ink-dark image to its ink, scale the longer side to fill the image less the margin,
-    centre it on white. Returns uint8 (S, S), or None when there is no ink."""
+def normalize_glyph(gray, image_size, box=None):
+    """Crop a grey ink-dark image to its ink (or to ``box``), scale the longer side to fill the image less
+    the margin, centre it on white. Returns uint8 (S, S), or None when there is no ink."""
     gray = np.asarray(gray, dtype=np.uint8)
-    box = ink_box(gray)
+    box = ink_box(gray) if box is None else box
     if box is None:
         return None
     left, top, right, bottom = box
