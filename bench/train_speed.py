@@ -75,7 +75,8 @@ def timed_steps(step, images_per_step, warmup, seconds, max_steps):
 def measure(name, image_size, args):
     keras.backend.clear_session()
     keras.utils.set_random_seed(0)
-    model = network.build_model(name, image_size, split_components=True, fc_link=args.fc_link, width=args.width)
+    model = network.build_model(name, image_size, split_components=True, fc_link=args.fc_link, width=args.width,
+                                data_augmentation=args.data_augmentation)
     row = {'params': model.count_params(), 'macs': count_macs(model), 'size': saved_size_mb(model)}
     model.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=False,
                   loss={n: 'sparse_categorical_crossentropy' for n in model.output_names})
@@ -98,6 +99,8 @@ def main():
     parser.add_argument('--sizes', nargs='+', type=int, default=[64, 96])
     parser.add_argument('--fc_link', default='GWAP')
     parser.add_argument('--width', type=float, default=1.0, help='channel width multiplier (compact, fire, melnyk)')
+    parser.add_argument('--data_augmentation', action='store_true',
+                        help="with the model's augmentation layer (it runs in training steps only)")
     parser.add_argument('--train_batch', type=int, default=128)
     parser.add_argument('--infer_batch', type=int, default=256)
     parser.add_argument('--warmup', type=int, default=2, help='untimed steps before each measurement')
