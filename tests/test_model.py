@@ -267,6 +267,8 @@ def test_default_weights_missing_is_a_clear_error(tmp_path, monkeypatch):
 def test_unknown_keyword_and_unfinished_methods(charset_file):
     with pytest.raises(TypeError, match='netwrok'):
         model.KoOCR(weights=None, netwrok='fire')
-    for flag in ('iterative_refinement', 'adversarial_learning'):
-        with pytest.raises(NotImplementedError, match=f'--{flag} is not available yet'):
-            model.KoOCR(weights=None, network='compact', image_size=32, charset=charset_file, **{flag: True})
+    with pytest.raises(NotImplementedError, match='--adversarial_learning is not available yet'):
+        model.KoOCR(weights=None, network='compact', image_size=32, charset=charset_file, adversarial_learning=True)
+    refined = model.KoOCR(weights=None, network='compact', image_size=32, width=0.25, charset=charset_file,
+                          iterative_refinement=True, refinement_t=3)
+    assert refined.model.get_layer('refinement').steps == 3 and 'CHOSUNG_step2' in refined.model.output_names
