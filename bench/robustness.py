@@ -157,6 +157,8 @@ def contact_sheet(rows, path, cell=64):
             picture.thumbnail((cell - 4, cell - 4), Image.BICUBIC)
             sheet.paste(picture, (label_width + c * cell + (cell - picture.width) // 2,
                                   r * cell + (cell - picture.height) // 2))
+    grey = all(np.asarray(image).squeeze().ndim == 2 for _, images in rows for image in images)
+    sheet = sheet.convert('L') if grey else sheet.quantize(64)  # small files: a grey sheet, or 64 colours
     atomic_write(path, lambda f: sheet.save(f, format='PNG', optimize=True))
 
 
