@@ -262,6 +262,8 @@ class KoOCR:
     def prepare(self, images):
         """Images of any size, colour or polarity -> float32 (N, S, S, 1) as the model was trained."""
         batch = images if is_batch(images) else [images]
+        if len(batch) == 0:
+            return np.zeros((0, self.image_size, self.image_size, 1), np.float32)
         return np.stack([prepare(image, self.image_size) for image in batch])[..., None].astype(np.float32)
 
     def predict(self, image, n=5, probabilities=False):
@@ -273,6 +275,8 @@ class KoOCR:
     def rank(self, inputs, n=5, probabilities=False):
         """Prepared inputs (N, S, S[, 1]) -> one list of the n most likely syllables per image."""
         inputs = model_inputs(inputs, self.image_size)
+        if len(inputs) == 0:  # an empty batch has no answers
+            return []
         if self.lite:
             outputs = self.lite(inputs)
         elif len(inputs) <= 256:
