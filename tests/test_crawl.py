@@ -82,6 +82,8 @@ def test_crawl_end_to_end_and_rerun(work):
     assert result.returncode == 0, result.stderr
     rows = check_crawl(work)
     assert {row['family_key'] for row in rows if 'NanumGothic' in row['file']} == {'nanumgothic'}
+    assert re.search(r'^kind clova: 2 families, 1 held out$', result.stdout, re.M)
+    assert {(row['kind_families'], row['kind_held_out']) for row in rows if row['kind'] == 'clova'} == {(2, 1)}
     first = {folder: patch_files(work / folder) for folder in ('data', 'val_data')}
 
     (work / 'data' / 'clova_9.pickle').write_bytes(b'stale')  # left by an earlier, larger crawl
@@ -281,3 +283,23 @@ def test_remove_stale_patches(tmp_path):
     removed = crawl.remove_stale_patches([str(tmp_path)], ['printed'], [str(tmp_path / 'printed_9.pickle')],
                                          log=lambda _: None)
     assert removed == 1 and os.listdir(tmp_path) == ['printed_9.pickle']
+
+
+def test_a_kind_of_one_family_says_it_holds_none_out():
+    rows = [dict(kind='clova', family_key='nanumpen', split='train'),
+            dict(kind='printed', family_key='nanumgothic', split='train'),
+            dict(kind='printed', family_key='nanumgothic', split='train'),
+            dict(kind='printed', family_key='undotum', split='val')]
+    lines = crawl.count_held_out(rows, 0.5)
+    assert lines[0].startswith('kind clova: 1 family, none held out (a kind needs two families')
+    assert lines[1] == 'kind printed: 2 families, 1 held out'
+    assert [(r['kind_families'], r['kind_held_out']) for r in rows] == [(1, 0), (2, 1), (2, 1), (2, 1)]
+    assert crawl.count_held_out(rows[:1], 0)[0] == 'kind clova: 1 family, none held out'  # asked for none
+
+
+def test_manifests_without_the_count_columns_still_read(tmp_path):
+    path = tmp_path / 'manifest.tsv'
+    old = crawl.MANIFEST_COLUMNS[:-2]
+    path.write_text('\t'.join(old) + '\n' + '\t'.join(['0', 'a.ttf', '0', 'A', 'Regular', 'a', 'printed', 'val',
+                                                        '10', '0']) + '\n', encoding='utf-8')
+    assert crawl.read_manifest(str(path))[0]['glyphs'] == 10

@@ -18,7 +18,7 @@ from utils.render import GlyphRenderer
 BUNDLED_FONT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                             'files', 'KoOCRGothic-Regular.ttf')
 MANIFEST_COLUMNS = ('font_id', 'file', 'face_index', 'family', 'style', 'family_key', 'kind', 'split',
-                    'glyphs', 'skipped')
+                    'glyphs', 'skipped', 'kind_families', 'kind_held_out')
 
 
 def _render_face(job):
@@ -133,8 +133,9 @@ def read_manifest(path):
     with open(path, encoding='utf-8') as f:
         rows = list(csv.DictReader(f, delimiter='\t'))
     for row in rows:
-        for column in ('font_id', 'face_index', 'glyphs', 'skipped'):
-            row[column] = int(row[column])
+        for column in ('font_id', 'face_index', 'glyphs', 'skipped', 'kind_families', 'kind_held_out'):
+            if column in row:  # manifests written before the last two columns lack them
+                row[column] = int(row[column])
     return rows
 
 
@@ -165,10 +166,30 @@ def crawl_fonts(faces, kinds, charset, image_size, pickle_path, val_path, val_ra
             written = spool.write(kind, pickle_size, rng, taken)
             log(f'{folders[part]}: {len(written)} {kind} patches, {len(spool)} images')
             paths += written
+    for line in count_held_out(rows, val_ratio):
+        log(line)
     for folder in {pickle_path, val_path}:
         write_manifest(os.path.join(folder, 'manifest.tsv'), rows)
     log(f'{len(faces)} fonts, {sum(r["glyphs"] for r in rows)} images in {time.time() - started:.0f} s')
     return rows, paths
+
+
+def count_held_out(rows, val_ratio):
+    """Fill each row's ``kind_families`` and ``kind_held_out`` (families of its kind, and how many of them
+    went to validation); returns one summary line per kind, which says so when a kind holds none out."""
+    lines = []
+    for kind in sorted({row['kind'] for row in rows}):
+        of_kind = [row for row in rows if row['kind'] == kind]
+        families = {row['family_key'] for row in of_kind}
+        held_out = {row['family_key'] for row in of_kind if row['split'] == 'val'}
+        for row in of_kind:
+            row.update(kind_families=len(families), kind_held_out=len(held_out))
+        plural = 'family' if len(families) == 1 else 'families'
+        line = f'kind {kind}: {len(families)} {plural}, {len(held_out) or "none"} held out'
+        if val_ratio > 0 and not held_out:
+            line += ' (a kind needs two families to hold one out: it trains without validation)'
+        lines.append(line)
+    return lines
 
 
 def contact_sheet(faces, chars, image_size, placement, path):
