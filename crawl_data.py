@@ -14,7 +14,6 @@ from utils.download import DownloadError, clova_font_paths, download_clova_fonts
 
 CLOVA_URLS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'files', 'clova_ttf_links.txt')
 FONT_KINDS = ('printed', 'clova')
-AIHUB_KINDS = ('handwritten', 'printed')
 
 
 def parse_args(argv=None):
@@ -80,8 +79,9 @@ def main(argv=None):
     args = parse_args(argv)
     charset = hangul.load_charset(args.charset)
     placement = placement_options(args)
-    if args.AIHub and not args.image_test:
-        convert_aihub(args.AIHub_path, args.image_size)  # a missing folder or label file fails now, not later
+    aihub_kinds = ()
+    if args.AIHub and not args.image_test:  # a missing folder or labels fail now, not after the fonts
+        aihub_kinds = convert_aihub(args.AIHub_path, args.image_size).kinds
     clova_paths = clova_font_paths(CLOVA_URLS, args.font_path).values()
     files = choose_font_files(args.font_path, clova_paths)
     if args.clova:
@@ -98,7 +98,7 @@ def main(argv=None):
     if args.AIHub:
         written += write_aihub_patches(args.AIHub_path, args.image_size, args.pickle_path, args.val_path,
                                        args.val_ratio, args.pickle_size, args.seed)
-        kinds_written.update(AIHUB_KINDS)
+        kinds_written.update(aihub_kinds)  # a part not converted keeps its old patches
     if faces:
         kinds = {face: face.kind(args.handwriting) for face in faces}
         _, font_patches = crawl.crawl_fonts(faces, kinds, charset, args.image_size, args.pickle_path,

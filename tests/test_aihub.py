@@ -87,12 +87,39 @@ def test_missing_folder(tmp_path):
     assert isinstance(info.value, FileNotFoundError)
 
 
-def test_missing_label_file(tree):
+def test_one_part_missing_converts_the_other_and_says_so(tree):
     (tree / 'printed_label.json').unlink()
-    with pytest.raises(AIHubNotFoundError, match='printed_label.json'):
-        convert_aihub(str(tree), SIZE)
+    with pytest.warns(UserWarning, match=r'no printed label file \(printed_label.json, printed_data_info.json\)'
+                                         r': converting handwritten only'):
+        samples = convert_aihub(str(tree), SIZE)
+    assert samples.kinds == ('handwritten',)
     with pytest.warns(UserWarning, match='00000005.png'):
-        assert len(list(convert_aihub(str(tree), SIZE, kinds=('handwritten',)))) == 2
+        assert [label for _, _, label in samples] == ['가', '나']
+
+
+def test_no_label_file_at_all_lists_what_the_folder_holds(tree):
+    (tree / 'printed_label.json').unlink()
+    (tree / 'handwritten_label.json').unlink()
+    with pytest.raises(AIHubNotFoundError, match=r'no AIHub label file \(handwritten_label.json, '
+                                                 r'handwriting_data_info1.json, .*the folder holds 1_syllable, '
+                                                 r'2_syllable, syllable$'):
+        convert_aihub(str(tree), SIZE)
+
+
+def test_the_other_release_names_its_label_files_otherwise(tree):
+    (tree / 'handwritten_label.json').rename(tree / 'handwriting_data_info1.json')
+    (tree / 'printed_label.json').rename(tree / 'printed_data_info.json')
+    with pytest.warns(UserWarning):
+        assert [label for _, _, label in convert_aihub(str(tree), SIZE)] == ['가', '나', '마', '바']
+
+
+def test_a_missing_image_is_named_and_the_others_converted(tree):
+    samples = convert_aihub(str(tree), SIZE, kinds=('handwritten',))
+    with pytest.warns(UserWarning) as caught:
+        labels = [label for _, _, label in samples]
+    assert labels == ['가', '나'] and samples.counts['handwritten']['missing_image'] == 1
+    assert any("image 00000004 of handwritten label '다' not found under 1_syllable, 2_syllable/" in str(w.message)
+               for w in caught)
 
 
 @pytest.mark.parametrize('content', ['{"images": [', '[1, 2]', '{"annotations": 3}'])

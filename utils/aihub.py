@@ -1,7 +1,9 @@
 """AIHub's Korean OCR data (images + JSON labels) → normalized syllable glyphs, one at a time, and patches.
 
-Layout under ``aihub_path``: ``handwritten_label.json`` with images in ``1_syllable/`` or ``2_syllable/``,
-``printed_label.json`` with images in ``syllable/``. Only '글자(음절)' (syllable) annotations are used.
+Layout under ``aihub_path``: ``handwritten_label.json`` (or, as another AIHub release names it,
+``handwriting_data_info1.json``) with images in ``1_syllable/`` or ``2_syllable/``, ``printed_label.json``
+(or ``printed_data_info.json``) with images in ``syllable/``; either part alone is converted too. Only
+'글자(음절)' (syllable) annotations are used.
 The seed deleted each image after reading it; we only read.
 """
 import collections
@@ -19,14 +21,19 @@ from utils.hangul import is_syllable
 from utils.preprocess import prepare
 
 SYLLABLE_TYPE = '글자(음절)'
-KINDS = {  # kind -> (label file, image folders)
-    'handwritten': ('handwritten_label.json', ('1_syllable', '2_syllable')),
-    'printed': ('printed_label.json', ('syllable',)),
+KINDS = {  # kind -> (label file names, first found wins; image folders)
+    'handwritten': (('handwritten_label.json', 'handwriting_data_info1.json'), ('1_syllable', '2_syllable')),
+    'printed': (('printed_label.json', 'printed_data_info.json'), ('syllable',)),
 }
+NAMED_MISSING = 10  # missing images named one by one per kind; the rest are only counted
 
 
 class AIHubNotFoundError(FileNotFoundError, ValueError):
     """The AIHub folder or one of its label files is missing; the message names the path."""
+
+
+def _label_names(kinds):
+    return [name for kind in kinds for name in KINDS[kind][0]]
 
 
 def _load_labels(path):
@@ -62,12 +69,20 @@ class AIHubSamples:
             raise ValueError(f'unknown AIHub kinds {sorted(unknown)}; choose from {sorted(KINDS)}')
         if not os.path.isdir(aihub_path):
             raise AIHubNotFoundError(f'AIHub folder {aihub_path} not found')
-        self.aihub_path, self.image_size, self.kinds = aihub_path, image_size, tuple(kinds)
-        self.with_ids = with_ids
-        self.label_paths = {kind: os.path.join(aihub_path, KINDS[kind][0]) for kind in self.kinds}
-        for path in self.label_paths.values():
-            if not os.path.isfile(path):
-                raise AIHubNotFoundError(f'AIHub label file {path} not found')
+        self.aihub_path, self.image_size, self.with_ids = aihub_path, image_size, with_ids
+        found = {kind: next((os.path.join(aihub_path, name) for name in KINDS[kind][0]
+                             if os.path.isfile(os.path.join(aihub_path, name))), None) for kind in kinds}
+        missing = [kind for kind, path in found.items() if path is None]
+        if len(missing) == len(found):
+            held = sorted(os.listdir(aihub_path))
+            raise AIHubNotFoundError(
+                f'{aihub_path}: no AIHub label file ({", ".join(_label_names(missing))}); the folder holds '
+                + (', '.join(held[:20]) + (f' and {len(held) - 20} more' if len(held) > 20 else '') or 'nothing'))
+        if missing:
+            warnings.warn(f'{aihub_path}: no {" or ".join(missing)} label file ({", ".join(_label_names(missing))})'
+                          f': converting {" and ".join(k for k in found if k not in missing)} only', stacklevel=2)
+        self.label_paths = {kind: path for kind, path in found.items() if path}
+        self.kinds = tuple(self.label_paths)
         self.counts = {kind: collections.Counter() for kind in self.kinds}
         self._samples = self._generate()
 
@@ -102,6 +117,9 @@ class AIHubSamples:
                 path = self._image_path(kind, image_id, file_names.get(image_id))
                 if path is None:
                     counts['missing_image'] += 1
+                    if counts['missing_image'] <= NAMED_MISSING:
+                        warnings.warn(f'{self.aihub_path}: image {image_id} of {kind} label {label!r} not found '
+                                      f'under {", ".join(KINDS[kind][1])}/: skipped', stacklevel=3)
                     continue
                 try:
                     image = load_glyph(path, self.image_size)
