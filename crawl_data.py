@@ -10,7 +10,7 @@ import sys
 from utils import crawl, fonts, hangul
 from utils.aihub import convert_aihub, write_aihub_patches
 from utils.cli import str2bool
-from utils.download import DownloadError, clova_font_paths, download_clova_fonts
+from utils.download import DownloadError, aihub_by_hand, clova_font_paths, download_clova_fonts, fetch_aihub
 
 CLOVA_URLS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'files', 'clova_ttf_links.txt')
 FONT_KINDS = ('printed', 'clova')
@@ -33,7 +33,10 @@ def parse_args(argv=None):
     parser.add_argument('--x_offset', type=int, default=None, help='seed placement; default from the seed table')
     parser.add_argument('--y_offset', type=int, default=None)
     parser.add_argument('--char_size', type=int, default=None)
-    parser.add_argument('--AIHub', type=str2bool, default=False, help='convert the AIHub data at --AIHub_path')
+    parser.add_argument('--AIHub', type=str2bool, default=False,
+                        help='download what is missing of the AIHub data into --AIHub_path, then convert it')
+    parser.add_argument('--AIHub_url', default=None,
+                        help='base URL of a mirror serving the AIHub files (default: Google Drive)')
     parser.add_argument('--pickle_size', type=int, default=5000, help='images per patch')
     parser.add_argument('--placement', choices=('center', 'seed'), default=None,
                         help="'center' (default) or 'seed' (offsets); any offset flag implies 'seed'")
@@ -75,13 +78,24 @@ def choose_font_files(font_path, clova_paths):
     return sorted(set(fonts.system_font_files()) | set(found))
 
 
+def fetched_aihub(args):
+    """--AIHub_path after downloading what it lacks; a part that cannot be fetched is said, once, with what
+    to download by hand (and conversion goes on with the parts there, or fails naming them all)."""
+    failed = fetch_aihub(args.AIHub_path, args.AIHub_url)
+    if failed:
+        reasons = '; '.join(f'{name}: {getattr(e, "reason", e)}' for name, e in failed.items())
+        print(f'crawl_data.py: could not download AIHub parts ({reasons}); '
+              f'{aihub_by_hand(args.AIHub_path, failed)}', file=sys.stderr)
+    return args.AIHub_path
+
+
 def main(argv=None):
     args = parse_args(argv)
     charset = hangul.load_charset(args.charset)
     placement = placement_options(args)
     aihub_kinds = ()
     if args.AIHub and not args.image_test:  # a missing folder or labels fail now, not after the fonts
-        aihub_kinds = convert_aihub(args.AIHub_path, args.image_size).kinds
+        aihub_kinds = convert_aihub(fetched_aihub(args), args.image_size).kinds
     clova_paths = clova_font_paths(CLOVA_URLS, args.font_path).values()
     files = choose_font_files(args.font_path, clova_paths)
     if args.clova:

@@ -10,6 +10,7 @@ import time
 
 import numpy as np
 import pytest
+from local_server import closed_port
 from PIL import Image, ImageDraw
 
 import crawl_data
@@ -146,10 +147,45 @@ def test_clova_offline_fails_fast_and_clearly(work):
 
 
 def test_missing_aihub_path_is_one_clear_line(work):
-    result = run(work, '--AIHub=true', '--AIHub_path=nowhere', *FAST, timeout=60)
+    offline = f'http://127.0.0.1:{closed_port()}'
+    result = run(work, '--AIHub=true', '--AIHub_path=nowhere', f'--AIHub_url={offline}', *FAST, timeout=60)
     assert result.returncode != 0 and 'Traceback' not in result.stderr
-    assert result.stderr.strip() == 'crawl_data.py: AIHub folder nowhere not found'
-    assert not (work / 'data').exists()
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1] == 'crawl_data.py: AIHub folder nowhere not found'
+    assert lines[0].startswith('crawl_data.py: could not download AIHub parts (handwritten_label.json: ')
+    assert 'download by hand and put in place: handwritten_label.json (https://drive.google.com/uc?id=' in lines[0]
+    assert 'syllable.zip (https://drive.google.com/uc?id=1MNYnv4aO0kWaDigb9iEcIdpxO_pF2s-m) -> nowhere/syllable/' \
+        in lines[0]
+    assert not (work / 'data').exists() and not (work / 'nowhere').exists()
+
+
+def _aihub_site(folder, tree):
+    """A mirror of the AIHub files made from a converted-layout tree: the label files and zipped image folders."""
+    import zipfile
+    folder.mkdir()
+    for name in ('handwritten_label.json', 'printed_label.json'):
+        shutil.copy(tree / name, folder / name)
+    for part in ('1_syllable', '2_syllable', 'syllable'):
+        with zipfile.ZipFile(folder / f'{part}.zip', 'w') as archive:
+            for image in sorted((tree / part).iterdir()):
+                archive.write(image, f'{part}/{image.name}')
+
+
+def test_aihub_is_downloaded_when_missing_then_converted(work):
+    from local_server import serve
+    site = work / 'site'
+    _aihub_site(site, fake_aihub(work / 'source', handwritten=6, printed=4))
+    with serve(site) as url:
+        result = run(work, '--AIHub=true', '--AIHub_path=AIhub', f'--AIHub_url={url}', *FAST, timeout=300)
+        assert result.returncode == 0, result.stderr
+        assert sorted(os.listdir(work / 'AIhub' / 'syllable')) == [f'{i:08d}.png' for i in range(100000, 100004)]
+        assert 'AIHub handwritten: 1 not_syllable_type, 6 used' in result.stdout
+        assert 'AIHub printed: 1 not_syllable_type, 4 used' in result.stdout
+        (site / 'printed_label.json').unlink()  # a second run downloads nothing: all parts are there
+        again = run(work, '--AIHub=true', '--AIHub_path=AIhub', f'--AIHub_url={url}', *FAST, timeout=300)
+    assert again.returncode == 0 and not re.search(r'^AIHub: \S+ -> ', again.stdout, re.M)
+    assert re.search(r'^AIHub: syllable.zip -> AIhub/syllable$', result.stdout, re.M)
+    assert sorted(os.listdir(work / 'AIhub' / 'downloads')) == ['1_syllable.zip', '2_syllable.zip', 'syllable.zip']
 
 
 @pytest.mark.parametrize('flag, message', [('--val_ratio=1.5', r'--val_ratio=1\.5: expected a share'),

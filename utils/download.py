@@ -256,3 +256,48 @@ def fetch_dataset(sevenzip=True, url=None, data_path='./data', val_path='./val_d
             download_file(DATASET_IDS[archive_name], archive, gdrive=True)
         extract_archive(archive, dest, strip_root=True)
         print(f'{archive} -> {dest}')
+
+
+# AIHub's Korean OCR data as the original fetched it (Google Drive ids): what lands where under --AIHub_path.
+AIHUB_PARTS = {  # name on the server -> (Google Drive id, what it becomes under the AIHub folder)
+    'handwritten_label.json': ('1rX979OhUHCKSYRbBPaMIHtFQa0eVdSXt', 'handwritten_label.json'),
+    'printed_label.json': ('1ibZrGauMoM1E9Bx2fMGtiJEqQ6nh8Qy8', 'printed_label.json'),
+    '1_syllable.zip': ('13GCWsztfD00mHxKGNVO_c6uxS_9J_JOY', '1_syllable'),
+    '2_syllable.zip': ('1N2dTwZ8TgYRFBeNDKgjxjDHqULk_JX6X', '2_syllable'),
+    'syllable.zip': ('1MNYnv4aO0kWaDigb9iEcIdpxO_pF2s-m', 'syllable'),
+}
+
+
+def fetch_aihub(aihub_path, url=None, log=print):
+    """Download the AIHub parts missing under ``aihub_path`` (from Google Drive, or ``url`` a mirror serving
+    the names of AIHUB_PARTS) and extract the image archives into their folders. Parts already there are
+    kept; a download interrupted midway leaves nothing and starts again on the next run.
+
+    Returns {part: error} for the parts that could not be fetched (empty when all are there)."""
+    failed, existed = {}, os.path.isdir(aihub_path)
+    for name, (file_id, target) in AIHUB_PARTS.items():
+        destination = os.path.join(aihub_path, target)
+        if os.path.exists(destination):
+            continue
+        source = url.rstrip('/') + '/' + name if url else file_id
+        try:
+            if name.endswith('.zip'):
+                archive = os.path.join(aihub_path, 'downloads', name)
+                download_file(source, archive, gdrive=not url)
+                extract_archive(archive, destination, strip_root=True)
+            else:
+                download_file(source, destination, gdrive=not url)
+            log(f'AIHub: {name} -> {destination}')
+        except (DownloadError, ArchiveError) as e:
+            failed[name] = e
+    if not existed and not any(files for _, _, files in os.walk(aihub_path)):
+        shutil.rmtree(aihub_path, ignore_errors=True)  # nothing came: leave no empty folder that looks like data
+    return failed
+
+
+def aihub_by_hand(aihub_path, failed):
+    """What to download by hand, and where to put it, for the parts of ``fetch_aihub`` that failed."""
+    places = [f'{name} (https://drive.google.com/uc?id={AIHUB_PARTS[name][0]}) -> '
+              f'{os.path.join(aihub_path, AIHUB_PARTS[name][1])}' + ('/ (extracted)' if name.endswith('.zip') else '')
+              for name in failed]
+    return 'download by hand and put in place: ' + '; '.join(places)
