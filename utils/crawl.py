@@ -122,6 +122,8 @@ def remove_stale_patches(folders, kinds, keep, log=print):
 
 def write_manifest(path, rows):
     """The manifest: one row per face (its split, kind and counts), written atomically."""
+    count_held_out(rows, 0)  # the per-kind counts follow from the rows
+
     def write(f):
         text = [MANIFEST_COLUMNS] + [tuple(row[c] for c in MANIFEST_COLUMNS) for row in rows]
         f.write(''.join('\t'.join(map(str, r)) + '\n' for r in text).encode('utf-8'))
