@@ -188,6 +188,20 @@ def test_aihub_is_downloaded_when_missing_then_converted(work):
     assert sorted(os.listdir(work / 'AIhub' / 'downloads')) == ['1_syllable.zip', '2_syllable.zip', 'syllable.zip']
 
 
+def test_a_cut_off_label_download_is_not_kept_under_its_name(tmp_path):
+    from local_server import serve
+    from utils.download import fetch_aihub
+    site = tmp_path / 'site'
+    _aihub_site(site, fake_aihub(tmp_path / 'source', handwritten=2, printed=2))
+    (site / 'printed_label.json').write_text('{"annotations": [', encoding='utf-8')
+    with serve(site) as url:
+        failed = fetch_aihub(str(tmp_path / 'AIhub'), url, log=lambda _: None)
+    assert list(failed) == ['printed_label.json'] and 'not valid JSON' in str(failed['printed_label.json'])
+    assert not (tmp_path / 'AIhub' / 'printed_label.json').exists()
+    assert not (tmp_path / 'AIhub' / 'downloads' / 'printed_label.json').exists()
+    assert (tmp_path / 'AIhub' / 'handwritten_label.json').is_file() and (tmp_path / 'AIhub' / 'syllable').is_dir()
+
+
 @pytest.mark.parametrize('flag, message', [('--val_ratio=1.5', r'--val_ratio=1\.5: expected a share'),
                                            ('--pickle_size=0', '--pickle_size=0: expected at least 1'),
                                            ('--clova=maybe', "expected true or false.*'maybe'"),

@@ -5,6 +5,7 @@ an archive is checked entry by entry (no absolute paths, no ``..``, no links), e
 temporary folder and only then moved into its destination.
 """
 import http.client
+import json
 import lzma
 import os
 import shutil
@@ -202,6 +203,9 @@ def extract_archive(archive_path, dest_dir, *, strip_root=False):
         top = os.listdir(tmp_dir)
         if strip_root and len(top) == 1 and os.path.isdir(os.path.join(tmp_dir, top[0])):
             source = os.path.join(tmp_dir, top[0])
+        if not os.path.exists(dest_dir):  # in place at once: an interrupted run leaves no half-filled folder
+            os.replace(source, dest_dir)
+            return dest_dir
         kept = _merge(source, dest_dir)
         if kept:
             print(f'{dest_dir}: kept {kept} existing files instead of the archive\'s copies')
@@ -281,18 +285,28 @@ def fetch_aihub(aihub_path, url=None, log=print):
             continue
         source = url.rstrip('/') + '/' + name if url else file_id
         try:
+            downloaded = download_file(source, os.path.join(aihub_path, 'downloads', name), gdrive=not url)
             if name.endswith('.zip'):
-                archive = os.path.join(aihub_path, 'downloads', name)
-                download_file(source, archive, gdrive=not url)
-                extract_archive(archive, destination, strip_root=True)
+                extract_archive(downloaded, destination, strip_root=True)
             else:
-                download_file(source, destination, gdrive=not url)
+                _check_json(downloaded)
+                os.replace(downloaded, destination)
             log(f'AIHub: {name} -> {destination}')
         except (DownloadError, ArchiveError) as e:
             failed[name] = e
     if not existed and not any(files for _, _, files in os.walk(aihub_path)):
         shutil.rmtree(aihub_path, ignore_errors=True)  # nothing came: leave no empty folder that looks like data
     return failed
+
+
+def _check_json(path):
+    """A downloaded label file must parse before it takes its real name (a cut-off one is deleted)."""
+    try:
+        with open(path, encoding='utf-8') as f:
+            json.load(f)
+    except (ValueError, UnicodeDecodeError) as e:
+        os.unlink(path)
+        raise ArchiveError(f'{path}: the download is not valid JSON ({e}); deleted, run again') from None
 
 
 def aihub_by_hand(aihub_path, failed):
