@@ -43,6 +43,15 @@ def parse_args(argv=None):
                         help='mark a family as handwriting-style (kind clova); repeatable')
     parser.add_argument('--seed', type=int, default=0, help='seed of the font split and the shuffle')
     args = parser.parse_args(argv)
+    if args.image_size < 8:
+        parser.error(f'--image_size={args.image_size}: expected at least 8 (pixels)')
+    for flag in ('x_offset', 'y_offset'):
+        value = getattr(args, flag)
+        if value is not None and not 0 <= value < args.image_size:
+            parser.error(f'--{flag}={value}: expected 0 to {args.image_size - 1} for --image_size={args.image_size}')
+    if args.char_size is not None and not 1 <= args.char_size <= args.image_size:
+        parser.error(f'--char_size={args.char_size}: expected 1 to {args.image_size} for '
+                     f'--image_size={args.image_size}')
     if not 0 <= args.val_ratio < 1:
         parser.error(f'--val_ratio={args.val_ratio}: expected a share in [0, 1)')
     if args.pickle_size < 1:

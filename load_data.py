@@ -7,7 +7,7 @@ import argparse
 import sys
 
 from utils.cli import str2bool
-from utils.download import ArchiveError, DownloadError, fetch_dataset
+from utils.download import ArchiveError, DownloadError, WebPageError, fetch_dataset
 
 
 def main():
@@ -22,6 +22,8 @@ def main():
     args = parser.parse_args()
     try:
         fetch_dataset(args.sevenzip, args.url, args.data_path, args.val_path, args.download_dir)
+    except WebPageError as e:
+        sys.exit(f'load_data.py: {e}')
     except DownloadError as e:
         sys.exit(f'load_data.py: {e}. Offline? Build the data from fonts instead: python crawl_data.py')
     except (ArchiveError, FileNotFoundError) as e:

@@ -136,15 +136,15 @@ class KoOCR:
 
     def _build(self):
         config = self.config
-        for flag in ('iterative_refinement', 'adversarial_learning'):
-            if getattr(config, flag):
-                raise NotImplementedError(f'--{flag} is not available yet in this version of KoOCR')
+        if config.adversarial_learning:
+            raise NotImplementedError('--adversarial_learning is not available yet in this version of KoOCR')
         charset = hangul.load_charset(config.charset)
         with choose_strategy().scope():
             return network.build_model(
                 config.network, config.image_size, config.split_components, len(charset), config.fc_link,
                 config.direct_map, config.data_augmentation, config.width,
-                info=ModelInfo(config=dataclasses.asdict(config), charset=''.join(charset)))
+                info=ModelInfo(config=dataclasses.asdict(config), charset=''.join(charset)),
+                refinement_steps=config.refinement_t if config.iterative_refinement else 0)
 
     def _load_lite(self, runtime):
         """The LiteRT runner of ``<weights>.tflite`` for runtime 'auto'/'litert', or None (Keras)."""
@@ -187,7 +187,7 @@ class KoOCR:
                            metrics={n: ['accuracy'] for n in names}, jit_compile=False)
 
     def datasets(self, options):
-        labeler = Labeler(self.config.split_components, self.charset)
+        labeler = Labeler(self.config.split_components, self.charset, self.model.output_names)
         kinds = [k for k in options.kinds.split(',') if k] or None
         train = PatchDataset(options.data_path, self.image_size, labeler, options.batch_size,
                              options.patch_size, kinds, shuffle=True, seed=options.seed)
@@ -262,6 +262,8 @@ class KoOCR:
     def prepare(self, images):
         """Images of any size, colour or polarity -> float32 (N, S, S, 1) as the model was trained."""
         batch = images if is_batch(images) else [images]
+        if len(batch) == 0:
+            return np.zeros((0, self.image_size, self.image_size, 1), np.float32)
         return np.stack([prepare(image, self.image_size) for image in batch])[..., None].astype(np.float32)
 
     def predict(self, image, n=5, probabilities=False):
@@ -273,6 +275,8 @@ class KoOCR:
     def rank(self, inputs, n=5, probabilities=False):
         """Prepared inputs (N, S, S[, 1]) -> one list of the n most likely syllables per image."""
         inputs = model_inputs(inputs, self.image_size)
+        if len(inputs) == 0:  # an empty batch has no answers
+            return []
         if self.lite:
             outputs = self.lite(inputs)
         elif len(inputs) <= 256:

@@ -137,7 +137,8 @@ class Tesseract:
         return [for_tesseract(image, self.size) for image in images]
 
     def read_batch(self, inputs):
-        chunks = np.array_split(np.asarray(inputs), self.workers * 8)  # small chunks keep every process busy
+        step = max(1, -(-len(inputs) // (self.workers * 8)))  # small chunks keep every process busy
+        chunks = [inputs[start:start + step] for start in range(0, len(inputs), step)]  # images may differ in size
         return [[text] for part in self.pool.map(_read_chunk, [(self.psm, c) for c in chunks]) for text in part]
 
     def read_one(self, image):

@@ -5,6 +5,7 @@ from network import applications, compact, fire, melnyk
 from network.augment import GlyphAugmentation
 from network.heads import apply_head
 from network.layers import DirectMap, InkScale
+from network.refinement import apply_refinement, step_name
 
 BACKBONES = {'melnyk': melnyk.build, 'fire': fire.build, 'compact': compact.build,
              **{name: applications.builder(name) for name in applications.APPLICATIONS}}
@@ -12,10 +13,12 @@ FEATURES_LAYER = 'features'  # the backbone's last feature map: Grad-CAM looks h
 
 
 def build_model(network='melnyk', image_size=96, split_components=True, charset_size=2350,
-                fc_link='GWAP', direct_map=False, data_augmentation=False, width=1.0, info=None):
+                fc_link='GWAP', direct_map=False, data_augmentation=False, width=1.0, info=None,
+                refinement_steps=0):
     """Input (S, S, 1) ink-dark image -> dict of softmax outputs (see ``network.heads``).
 
-    ``info``: a ``ModelInfo`` layer that carries the options and charset inside the saved model."""
+    ``info``: a ``ModelInfo`` layer that carries the options and charset inside the saved model.
+    ``refinement_steps``: t > 0 adds iterative refinement; every step's answers are outputs too."""
     if network not in BACKBONES:
         raise ValueError(f'network={network!r}; choose from {sorted(BACKBONES)}')
     inputs = keras.Input((image_size, image_size, 1), name='image')
@@ -26,5 +29,9 @@ def build_model(network='melnyk', image_size=96, split_components=True, charset_
         x = DirectMap(name='direct_map')(x)
     x = BACKBONES[network](x, width=width)
     features = keras.layers.Identity(name=FEATURES_LAYER)(x)
-    outputs = apply_head(features, split_components, charset_size, fc_link)
+    if refinement_steps:
+        first = apply_head(features, split_components, charset_size, fc_link, suffix=step_name('', 0))
+        outputs = apply_refinement(features, first, refinement_steps)
+    else:
+        outputs = apply_head(features, split_components, charset_size, fc_link)
     return keras.Model(inputs, outputs, name=f'koocr_{network.replace("-", "_")}')

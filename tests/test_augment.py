@@ -126,3 +126,12 @@ def test_clean_share_of_one_keeps_only_the_geometry():
                               hollow=0, heavy=0, shadow=0, clean=1.0)
     images = glyphs()
     np.testing.assert_allclose(seeded(lambda x: layer(x, training=True), images), images, atol=1e-5)
+
+
+def test_embolden_grows_strokes_by_one_to_three_pixels():
+    dot = np.zeros((64, 15, 15, 1), np.float32)
+    dot[:, 7, 7] = 1
+    out = seeded(STEPS['embolden'], tf.constant(dot))[..., 0]
+    reach = [max(abs(c - 7) for c in np.argwhere(image > 0.5).ravel()) for image in out]
+    assert min(reach) >= 1 and max(reach) == 3  # the strongest images grow a full 3 px
+    assert out[:, :3].max() == 0 and out[:, 11:].max() == 0  # never 4 px

@@ -152,10 +152,16 @@ def test_missing_aihub_path_is_one_clear_line(work):
 
 @pytest.mark.parametrize('flag, message', [('--val_ratio=1.5', r'--val_ratio=1\.5: expected a share'),
                                            ('--pickle_size=0', '--pickle_size=0: expected at least 1'),
-                                           ('--clova=maybe', "expected true or false.*'maybe'")])
+                                           ('--clova=maybe', "expected true or false.*'maybe'"),
+                                           ('--image_size=0', '--image_size=0: expected at least 8'),
+                                           ('--image_size=-5', '--image_size=-5: expected at least 8'),
+                                           ('--x_offset=64', '--x_offset=64: expected 0 to 63 for --image_size=64'),
+                                           ('--y_offset=-1', '--y_offset=-1: expected 0 to 63'),
+                                           ('--char_size=0', '--char_size=0: expected 1 to 64'),
+                                           ('--char_size=65', '--char_size=65: expected 1 to 64')])
 def test_bad_flags(flag, message, capsys):
     with pytest.raises(SystemExit) as info:
-        crawl_data.parse_args([flag])
+        crawl_data.parse_args(['--image_size=64', flag])
     assert info.value.code == 2
     assert re.search(message, capsys.readouterr().err.strip().splitlines()[-1])
 

@@ -11,7 +11,7 @@ import pytest
 
 import local_server
 from local_server import QuietHandler, closed_port
-from utils.download import (ArchiveError, DownloadError, download_clova_fonts, download_file,
+from utils.download import (ArchiveError, DownloadError, WebPageError, download_clova_fonts, download_file,
                             extract_archive)
 
 
@@ -247,3 +247,16 @@ def test_download_clova_fonts_failure(tmp_path):
     assert missing in message
     assert f'put the fonts in {font_dir} yourself and rerun without --clova' in message
     assert os.listdir(font_dir) == ['나눔손글씨 가람연꽃.ttf']
+
+
+@pytest.mark.parametrize('gdrive', [False, True])
+def test_download_web_page_is_refused_and_leaves_nothing(site, tmp_path, gdrive):
+    folder, url = site
+    (folder / 'page.bin').write_bytes(b'<html><body>Sign in to continue</body></html>')
+    dest = tmp_path / 'out' / 'fonts.zip'
+    with pytest.raises(WebPageError, match=f'{url}/page.bin: the server sent a web page, not an archive'):
+        download_file(f'{url}/page.bin', str(dest), gdrive=gdrive)
+    assert os.listdir(dest.parent) == []
+    other = tmp_path / 'out' / 'font.ttf'
+    with pytest.raises(WebPageError, match='not the file'):
+        download_file(f'{url}/page.bin', str(other))

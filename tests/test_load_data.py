@@ -10,7 +10,7 @@ import numpy as np
 import py7zr
 import pytest
 
-from local_server import closed_port, serve
+from local_server import QuietHandler, closed_port, serve
 
 from utils.cli import str2bool
 from utils.patches import read_patch, write_patch
@@ -121,3 +121,28 @@ def test_str2bool(text, value):
 def test_str2bool_rejects():
     with pytest.raises(argparse.ArgumentTypeError, match="'maybe'"):
         str2bool('maybe')
+
+
+QUOTA_PAGE = b'\n  <!DOCTYPE html><html><head><title>Google Drive - Quota exceeded</title></head><body>...</body></html>'
+
+
+class _TypedHandler(QuietHandler):
+    """Serves every .7z as text/html, as a web server does for its error and login pages."""
+
+    def guess_type(self, path):
+        return 'text/html' if str(path).endswith('.7z') else super().guess_type(path)
+
+
+@pytest.mark.parametrize('page, handler', [(QUOTA_PAGE, QuietHandler), (b'Quota exceeded', _TypedHandler)],
+                         ids=['html-bytes-as-7z', 'text/html-type'])
+def test_load_data_web_page_instead_of_archive(tmp_path, page, handler):
+    site = tmp_path / 'site'
+    site.mkdir()
+    (site / 'data.7z').write_bytes(page)
+    with serve(site, handler) as url:
+        result, _ = run_script(tmp_path, f'--url={url}')
+    assert result.returncode == 1 and 'Traceback' not in result.stderr
+    assert f'{url}/data.7z: the server sent a web page, not an archive (quota exceeded?' in result.stderr
+    assert 'python crawl_data.py' not in result.stderr  # not an offline machine: no such advice
+    assert os.listdir(tmp_path / 'downloads') == []  # no data.7z, no temp folder
+    assert not (tmp_path / 'data').exists()

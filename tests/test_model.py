@@ -1,5 +1,6 @@
 """model.KoOCR: exact top-n, predict on every kind of input, loading and its errors."""
 import os
+import re
 
 import keras
 import numpy as np
@@ -203,6 +204,33 @@ def test_rank_refuses_inputs_of_another_size_and_n_below_one(ocr, glyph):
         ocr.predict(glyph, n=0)
 
 
+@pytest.mark.parametrize('bad', [np.nan, np.inf, -np.inf])
+def test_nan_or_infinity_is_refused_not_answered(ocr, bad):
+    image = np.full((48, 48), 200.0)
+    image[3, 4] = bad
+    with pytest.raises(ValueError, match='NaN or infinity'):
+        ocr.predict(image)
+    with pytest.raises(ValueError, match='NaN or infinity'):
+        ocr.rank(np.full((2, 32, 32, 1), bad, np.float32))
+
+
+@pytest.mark.parametrize('shape', [(0, 0), (0, 40), (40, 0), (0, 40, 3)])
+def test_an_empty_image_names_its_shape(ocr, shape):
+    with pytest.raises(ValueError, match=re.escape(f'empty image of shape {shape}')):
+        ocr.predict(np.zeros(shape, np.uint8))
+
+
+def test_an_empty_batch_has_no_answers(ocr):
+    assert ocr.predict([]) == [] and ocr.rank(np.zeros((0, 32, 32, 1), np.float32)) == [] and ocr.rank([]) == []
+    assert ocr.prepare([]).shape == (0, 32, 32, 1)
+
+
+@pytest.mark.parametrize('bad, name', [(12345, 'int'), (None, 'NoneType'), (4.5, 'float'), ({}, 'dict')])
+def test_something_that_is_no_image_names_its_type(ocr, bad, name):
+    with pytest.raises(TypeError, match=f'expected a path, PIL image or array, got {name}$'):
+        ocr.predict(bad)
+
+
 # Loading ---------------------------------------------------------------------------------------------
 
 def test_save_and_load_by_file_and_directory(ocr, glyph, tmp_path):
@@ -267,6 +295,8 @@ def test_default_weights_missing_is_a_clear_error(tmp_path, monkeypatch):
 def test_unknown_keyword_and_unfinished_methods(charset_file):
     with pytest.raises(TypeError, match='netwrok'):
         model.KoOCR(weights=None, netwrok='fire')
-    for flag in ('iterative_refinement', 'adversarial_learning'):
-        with pytest.raises(NotImplementedError, match=f'--{flag} is not available yet'):
-            model.KoOCR(weights=None, network='compact', image_size=32, charset=charset_file, **{flag: True})
+    with pytest.raises(NotImplementedError, match='--adversarial_learning is not available yet'):
+        model.KoOCR(weights=None, network='compact', image_size=32, charset=charset_file, adversarial_learning=True)
+    refined = model.KoOCR(weights=None, network='compact', image_size=32, width=0.25, charset=charset_file,
+                          iterative_refinement=True, refinement_t=3)
+    assert refined.model.get_layer('refinement').steps == 3 and 'CHOSUNG_step2' in refined.model.output_names

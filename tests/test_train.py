@@ -234,11 +234,24 @@ def test_unfinished_training_methods_say_so(patch_dirs, tmp_path, charset_file):
     train_dir, _, _ = patch_dirs
     base = [f'--data_path={train_dir}', '--val_path=', f'--log_dir={tmp_path}', '--network=compact',
             '--image_size=32', f'--charset={charset_file}', '--silent_mode=true']
-    for flag in ('--iterative_refinement=true', '--adversarial_learning=true'):
-        with pytest.raises(NotImplementedError, match='not available yet'):
-            train.main(base + [flag])
+    with pytest.raises(NotImplementedError, match='not available yet'):
+        train.main(base + ['--adversarial_learning=true'])
     with pytest.raises(NotImplementedError, match='not available yet'):
         train.main(base + ['--width=0.25', '--fit_discriminator=true'])
+
+
+def test_iterative_refinement_trains_from_the_script_and_resumes(patch_dirs, tmp_path, charset_file):
+    train_dir, val_dir, _ = patch_dirs
+    base = [f'--data_path={train_dir}', f'--val_path={val_dir}', f'--log_dir={tmp_path}', '--network=compact',
+            '--width=0.25', '--image_size=32', f'--charset={charset_file}', '--silent_mode=true', '--batch_size=8']
+    train.main(base + ['--iterative_refinement=true', '--refinement_t=2', '--epochs=1'])
+    history = (tmp_path / 'history.csv').read_text().splitlines()
+    assert 'CHOSUNG_step1_loss' in history[0] and 'val_top1' in history[0] and len(history) == 2
+    ocr = model.KoOCR(weights=str(tmp_path / 'best.keras'))
+    assert ocr.config.iterative_refinement and ocr.config.refinement_t == 2
+    assert 'JONGSUNG_step0' in ocr.model.output_names and len(ocr.predict(np.full((32, 32), 255, np.uint8))) == 5
+    train.main([f'--weights={tmp_path}/', *base, '--epochs=2'])  # resumes the refined model
+    assert len((tmp_path / 'history.csv').read_text().splitlines()) == 3
 
 
 def test_wandb_without_the_package_is_a_clear_error(patch_dirs, tmp_path, charset_file, monkeypatch):

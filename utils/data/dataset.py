@@ -7,13 +7,22 @@ from network.heads import output_sizes
 
 
 class Labeler:
-    """Syllables -> the model's targets: (cho, jung, jong) in split mode, a charset index otherwise."""
+    """Syllables -> the model's targets: (cho, jung, jong) in split mode, a charset index otherwise.
 
-    def __init__(self, split_components, charset):
+    ``outputs``: the model's output names when it has more than its heads (the steps of iterative refinement,
+    'CHOSUNG_step1'): each gets the targets of the head its name starts with."""
+
+    def __init__(self, split_components, charset, outputs=None):
         self.split_components = split_components
         self.charset = list(charset)
         self.index = {char: i for i, char in enumerate(self.charset)}
         self.names = list(output_sizes(split_components, len(self.charset)))
+        self.outputs = list(outputs or self.names)
+        self.head_of = {out: next((n for n in self.names if out == n or out.startswith(n + '_')), None)
+                        for out in self.outputs}
+        unknown = [out for out, head in self.head_of.items() if head is None]
+        if unknown:
+            raise ValueError(f'outputs {unknown} answer none of the heads {self.names}')
 
     def keep(self, labels):
         """Mask of the labels the model can name (the charset in use)."""
@@ -23,8 +32,10 @@ class Labeler:
         """{output name: int32 (N,)} for labels that are all in the charset."""
         if self.split_components:
             jamo = hangul.split_labels(labels)
-            return {name: jamo[:, i] for i, name in enumerate(self.names)}
-        return {'output': np.array([self.index[label] for label in labels], dtype=np.int32)}
+            heads = {name: jamo[:, i] for i, name in enumerate(self.names)}
+        else:
+            heads = {'output': np.array([self.index[label] for label in labels], dtype=np.int32)}
+        return {out: heads[head] for out, head in self.head_of.items()}
 
 
 class PatchDataset:
@@ -88,7 +99,7 @@ class PatchDataset:
         """A ``tf.data.Dataset`` of batches, with its length known (progress bars show it)."""
         size = self.image_size
         signature = (tf.TensorSpec((None, size, size, 1), tf.uint8),
-                     {name: tf.TensorSpec((None,), tf.int32) for name in self.labeler.names})
+                     {name: tf.TensorSpec((None,), tf.int32) for name in self.labeler.outputs})
         dataset = tf.data.Dataset.from_generator(self.batches, output_signature=signature)
         dataset = dataset.map(lambda x, y: (tf.cast(x, tf.float32), y))
         dataset = dataset.apply(tf.data.experimental.assert_cardinality(self.steps))

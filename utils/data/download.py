@@ -34,6 +34,10 @@ class DownloadError(Exception):
     """A download that failed; the message names the URL or file id and what to do."""
 
 
+class WebPageError(DownloadError):
+    """The server answered with a web page (a quota, login or error page) instead of the file."""
+
+
 class ArchiveError(ValueError):
     """An archive that is corrupt or holds an unsafe entry; the message names the archive (and entry)."""
 
@@ -51,7 +55,20 @@ def _reason(error):
     return f'{type(error).__name__}: {text[0][:200]}' if text else type(error).__name__
 
 
+WEB_PAGE_STARTS = (b'<!doctype html', b'<html')
+ARCHIVE_SUFFIXES = ('.7z', '.zip')
+
+
+def _is_web_page(path, content_type=None):
+    """True when a downloaded file is HTML: by its content type, or by its first bytes (Google Drive's
+    quota page comes as 200 with whatever type)."""
+    with open(path, 'rb') as f:
+        start = f.read(512).lstrip().lower()
+    return content_type == 'text/html' or start.startswith(WEB_PAGE_STARTS)
+
+
 def _fetch_url(url, path):
+    """Download ``url`` to ``path``; returns the response's content type."""
     with urllib.request.urlopen(url, timeout=TIMEOUT_S) as response, open(path, 'wb') as f:
         total, received = response.length, 0
         with tqdm(total=total, unit='B', unit_scale=True, desc=os.path.basename(path), leave=False) as bar:
@@ -62,12 +79,14 @@ def _fetch_url(url, path):
         # read(n) ends quietly at a dropped connection: compare with what the server announced.
         if total is not None and received < total:
             raise http.client.IncompleteRead(b'', total - received)
+        return response.headers.get_content_type()
 
 
 def download_file(url_or_id, dest_path, *, gdrive=False):
     """Download a URL (or, with ``gdrive=True``, a Google Drive file id) to ``dest_path``.
 
-    Skips when ``dest_path`` exists. Raises DownloadError on any network failure; nothing partial is left.
+    Skips when ``dest_path`` exists. Raises DownloadError on any network failure, WebPageError when the
+    server sent a web page instead; nothing partial is left.
     """
     if os.path.exists(dest_path):
         return dest_path
@@ -81,8 +100,13 @@ def download_file(url_or_id, dest_path, *, gdrive=False):
         if gdrive:
             source = {'url': url_or_id} if '://' in url_or_id else {'id': url_or_id}
             gdown.download(output=tmp_path, quiet=False, timeout=TIMEOUT_S, **source)
+            content_type = None
         else:
-            _fetch_url(url_or_id, tmp_path)
+            content_type = _fetch_url(url_or_id, tmp_path)
+        if _is_web_page(tmp_path, content_type):
+            expected = 'an archive' if dest_path.endswith(ARCHIVE_SUFFIXES) else 'the file'
+            raise WebPageError(f'{what}: the server sent a web page, not {expected} (quota exceeded? try again '
+                               f'later or use --url)')
         os.replace(tmp_path, dest_path)
     except (OSError, ValueError, http.client.HTTPException, gdown.exceptions.DownloadError,
             gdown.exceptions.DownloadCancelled) as e:

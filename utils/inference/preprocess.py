@@ -21,7 +21,14 @@ def load_gray(image):
             raise ValueError(f'{image}: not a readable image ({e})') from None
     if isinstance(image, Image.Image):
         return np.asarray(_on_white(image))
+    if not isinstance(image, (np.ndarray, list, tuple)) and not hasattr(image, '__array__'):
+        raise TypeError(f'expected a path, PIL image or array, got {type(image).__name__}')
     array = np.asarray(image)
+    if array.size == 0:
+        raise ValueError(f'empty image of shape {array.shape}: it has no pixels')
+    if not np.issubdtype(array.dtype, np.number) and array.dtype != bool:
+        raise TypeError(f'expected an array of numbers, got dtype {array.dtype}')
+    check_finite(array, 'image')
     if array.ndim == 3 and array.shape[-1] in (2, 4):
         array = _array_on_white(array)
     if array.ndim == 3 and array.shape[-1] == 3:
@@ -36,6 +43,12 @@ def load_gray(image):
             array = array * 255.0
         array = np.clip(array, 0, 255).astype(np.uint8)
     return array
+
+
+def check_finite(array, what):
+    """NaN or infinity in a float array is an error: the network would answer confidently all the same."""
+    if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
+        raise ValueError(f'{what} holds NaN or infinity ({int((~np.isfinite(array)).sum())} of {array.size} values)')
 
 
 def _on_white(image):
@@ -186,6 +199,9 @@ def is_batch(images):
 def model_inputs(inputs, image_size):
     """Prepared images (N, S, S) or (N, S, S, 1) -> float32 (N, S, S, 1); other shapes are an error."""
     inputs = np.asarray(inputs, np.float32)
+    check_finite(inputs, 'prepared images')
+    if len(inputs) == 0 and inputs.size == 0:  # an empty batch, whatever shape it was given as
+        return inputs.reshape(0, image_size, image_size, 1)
     if inputs.ndim == 3:
         inputs = inputs[..., None]
     if inputs.ndim != 4 or inputs.shape[1:] != (image_size, image_size, 1):
