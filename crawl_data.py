@@ -7,10 +7,10 @@ import argparse
 import os
 import sys
 
-from utils import crawl, fonts, hangul
-from utils.aihub import convert_aihub, write_aihub_patches
-from utils.cli import str2bool
-from utils.download import DownloadError, clova_font_paths, download_clova_fonts
+from utils.data import crawl, fonts, hangul
+from utils.data.aihub import convert_aihub, write_aihub_patches
+from utils.config import str2bool
+from utils.data.download import DownloadError, clova_font_paths, download_clova_fonts
 
 CLOVA_URLS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'files', 'clova_ttf_links.txt')
 FONT_KINDS = ('printed', 'clova')

@@ -9,7 +9,7 @@ to --out (default: pretrained/NAME_evaluation for a shipped model, else <weights
 import argparse
 import sys
 
-from utils.cli import str2bool
+from utils.config import str2bool
 from utils.config import EvaluateConfig, add_arguments, pick
 
 
@@ -28,7 +28,7 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     import model  # after parsing: --help stays fast
-    from utils.metrics import check_options, evaluate
+    from utils.evaluation.reports import check_options, evaluate
     ocr = model.KoOCR(weights=args.weights, runtime='keras')  # metrics read the Keras model's outputs
     config = EvaluateConfig(**pick(EvaluateConfig, args))
     check_options(ocr, config, args.image_size, args.split_components)

@@ -6,8 +6,8 @@
 import argparse
 import sys
 
-from utils.cli import str2bool
-from utils.download import ArchiveError, DownloadError, WebPageError, fetch_dataset
+from utils.config import str2bool
+from utils.data.download import ArchiveError, DownloadError, WebPageError, fetch_dataset
 
 
 def main():

@@ -14,15 +14,17 @@ import numpy as np
 
 import network  # noqa: F401  (registers the custom layers before any model is loaded)
 from network.config_layer import ModelInfo
-from utils import callbacks, hangul, lite
+from utils.data import hangul
+from utils.inference import lite
+from utils.training import callbacks
 from utils.config import NetworkConfig, TrainConfig
-from utils.dataset import Labeler, PatchDataset
-from utils.distribute import choose_strategy
-from utils.optimizers import get_optimizer
-from utils.patches import list_patches
-from utils.preprocess import is_batch, model_inputs, prepare
-from utils.shipped import DEFAULT_WEIGHTS
-from utils.topn import ranked
+from utils.data.dataset import Labeler, PatchDataset
+from utils.training.distribute import choose_strategy
+from utils.training.optimizers import get_optimizer
+from utils.data.patches import list_patches
+from utils.inference.preprocess import is_batch, model_inputs, prepare
+from utils.inference.shipped import DEFAULT_WEIGHTS
+from utils.inference.topn import ranked
 
 MODEL_SUFFIXES = ('.keras', '.h5')
 

@@ -28,13 +28,13 @@ def variants(image):
 @pytest.fixture(scope='session')
 def glyphs():
     """{syllable: uint8 (32, 32) ink-dark glyph} for CHARS and OUTSIDE."""
-    from utils.render import GlyphRenderer
+    from utils.data.render import GlyphRenderer
     renderer = GlyphRenderer(FONT, IMAGE_SIZE)
     return {char: renderer.render(char) for char in CHARS + OUTSIDE}
 
 
 def write_examples(path, glyphs, chars, copies):
-    from utils.patches import write_patch
+    from utils.data.patches import write_patch
     images, labels = [], []
     for char in chars:
         for image in variants(glyphs[char])[:copies]:
@@ -60,7 +60,7 @@ def patch_dirs(tmp_path_factory, glyphs):
         'printed_1.pickle': write_examples(train / 'printed_1.pickle', glyphs, CHARS + OUTSIDE, 1),
         'handwritten_0.npz': write_examples(train / 'handwritten_0.npz', glyphs, CHARS[:5], 3),
     }
-    from utils.patches import write_patch
+    from utils.data.patches import write_patch
     write_patch(str(val / 'printed_0.pickle'), np.stack([variants(glyphs[c])[3] for c in CHARS]), list(CHARS))
     return str(train), str(val), counts
 

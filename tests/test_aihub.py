@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from utils.aihub import AIHubNotFoundError, convert_aihub
+from utils.data.aihub import AIHubNotFoundError, convert_aihub
 
 SIZE = 32
 

@@ -6,8 +6,8 @@ import shutil
 import numpy as np
 import pytest
 
-from utils.patches import write_patch
-from utils.render import GlyphRenderer
+from utils.data.patches import write_patch
+from utils.data.render import GlyphRenderer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _spec = importlib.util.spec_from_file_location('bench_tesseract', os.path.join(ROOT, 'bench', 'tesseract_vs_koocr.py'))

@@ -13,10 +13,10 @@ import pytest
 from PIL import Image, ImageDraw
 
 import crawl_data
-from utils import crawl
-from utils.aihub import in_validation, write_aihub_patches
-from utils.patches import list_patches, patch_kind, read_patch, write_patch
-from utils.render import render_glyph
+from utils.data import crawl
+from utils.data.aihub import in_validation, write_aihub_patches
+from utils.data.patches import list_patches, patch_kind, read_patch, write_patch
+from utils.data.render import render_glyph
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = os.path.join(ROOT, 'crawl_data.py')

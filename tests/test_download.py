@@ -11,7 +11,7 @@ import pytest
 
 import local_server
 from local_server import QuietHandler, closed_port
-from utils.download import (ArchiveError, DownloadError, WebPageError, download_clova_fonts, download_file,
+from utils.data.download import (ArchiveError, DownloadError, WebPageError, download_clova_fonts, download_file,
                             extract_archive)
 
 

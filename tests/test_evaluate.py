@@ -15,10 +15,12 @@ from PIL import Image
 
 import evaluate
 import model
-from utils import callbacks, crawl, gradcam, hangul, metrics, patches
+from utils.data import crawl, hangul, patches
+from utils.evaluation import gradcam, reports
+from utils.training import callbacks
 from utils.config import EvaluateConfig
-from utils.render import GlyphRenderer
-from utils.topn import top_n_syllables
+from utils.data.render import GlyphRenderer
+from utils.inference.topn import top_n_syllables
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FONT = os.path.join(ROOT, 'files', 'KoOCRGothic-Regular.ttf')

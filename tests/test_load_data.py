@@ -12,8 +12,8 @@ import pytest
 
 from local_server import QuietHandler, closed_port, serve
 
-from utils.cli import str2bool
-from utils.patches import read_patch, write_patch
+from utils.config import str2bool
+from utils.data.patches import read_patch, write_patch
 
 SCRIPT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'load_data.py')
 

@@ -8,10 +8,10 @@ import pytest
 from PIL import Image
 
 import model
-from utils import hangul
-from utils.preprocess import prepare
-from utils.render import GlyphRenderer
-from utils.topn import top_n_syllables
+from utils.data import hangul
+from utils.inference.preprocess import prepare
+from utils.data.render import GlyphRenderer
+from utils.inference.topn import top_n_syllables
 
 from conftest import CHARS, FONT
 

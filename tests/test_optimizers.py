@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from utils.adabound import AdaBound
-from utils.optimizers import OPTIMIZER_NAMES, get_optimizer
+from utils.training.adabound import AdaBound
+from utils.training.optimizers import OPTIMIZER_NAMES, get_optimizer
 
 
 def tiny_model(optimizer):

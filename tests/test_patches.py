@@ -5,8 +5,8 @@ import pickle
 import numpy as np
 import pytest
 
-from utils import patches
-from utils.patches import PatchError, list_patches, patch_kind, read_patch, write_patch
+from utils.data import patches
+from utils.data.patches import PatchError, list_patches, patch_kind, read_patch, write_patch
 
 
 def images(n=3, size=8):

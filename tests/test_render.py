@@ -4,7 +4,7 @@ import os
 import numpy as np
 import pytest
 
-from utils.render import GlyphRenderer, glyph_margin, ink_box, normalize_glyph, render_glyph, seed_offsets
+from utils.data.render import GlyphRenderer, glyph_margin, ink_box, normalize_glyph, render_glyph, seed_offsets
 
 FONT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'files', 'KoOCRGothic-Regular.ttf')
 DEJAVU = '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf'

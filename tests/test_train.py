@@ -14,10 +14,11 @@ import tensorflow as tf
 
 import model
 import train
-from utils import callbacks, hangul
-from utils.dataset import Labeler, PatchDataset
-from utils.optimizers import OPTIMIZER_NAMES
-from utils.patches import write_patch
+from utils.data import hangul
+from utils.training import callbacks
+from utils.data.dataset import Labeler, PatchDataset
+from utils.training.optimizers import OPTIMIZER_NAMES
+from utils.data.patches import write_patch
 
 from conftest import CHARS, OUTSIDE, ROOT, variants
 

@@ -5,7 +5,6 @@ Layout under ``aihub_path``: ``handwritten_label.json`` with images in ``1_sylla
 The seed deleted each image after reading it; we only read.
 """
 import collections
-import contextlib
 import hashlib
 import json
 import os
@@ -14,9 +13,9 @@ import warnings
 import numpy as np
 from tqdm import tqdm
 
-from utils.crawl import PatchSpool
-from utils.hangul import is_syllable
-from utils.preprocess import prepare
+from utils.data.patches import SplitSpools
+from utils.data.hangul import is_syllable
+from utils.inference.preprocess import prepare
 
 SYLLABLE_TYPE = '글자(음절)'
 KINDS = {  # kind -> (label file, image folders)
@@ -142,19 +141,10 @@ def write_aihub_patches(aihub_path, image_size, pickle_path, val_path, val_ratio
     (see ``in_validation``). Returns the paths written."""
     samples = convert_aihub(aihub_path, image_size, with_ids=True)
     folders = {'train': pickle_path, 'val': val_path}
-    paths = []
-    with contextlib.ExitStack() as stack:
-        spools = {}
+    with SplitSpools(folders, image_size) as spools:
         for kind, image, label, image_id in tqdm(samples, desc='AIHub', unit='image'):
-            key = ('val' if in_validation(image_id, val_ratio, seed) else 'train', kind)
-            if key not in spools:
-                spools[key] = stack.enter_context(PatchSpool(folders[key[0]], image_size))
-            spools[key].add(image[None], [label])
-        rng = np.random.default_rng(seed)
-        for (part, kind), spool in sorted(spools.items()):
-            written = spool.write(kind, pickle_size, rng)
-            log(f'{folders[part]}: {len(written)} AIHub {kind} patches, {len(spool)} images')
-            paths += written
+            spools.add('val' if in_validation(image_id, val_ratio, seed) else 'train', kind, image[None], [label])
+        paths = spools.write(pickle_size, np.random.default_rng(seed), source='AIHub ', log=log)
     for kind, counts in samples.counts.items():
         log(f'AIHub {kind}: ' + ', '.join(f'{n} {what}' for what, n in sorted(counts.items())))
     return paths

@@ -1,10 +1,7 @@
-"""Fonts → patches: render the charset from every face in parallel, split by family, write shuffled patches."""
-import contextlib
-import csv
+"""Fonts → patches: render the charset from every face in parallel, split by family, write shuffled patches
+(through ``patches.SplitSpools``) and the manifest of the faces."""
 import glob
-import itertools
 import os
-import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 
@@ -12,13 +9,10 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 from tqdm import tqdm
 
-from utils import fonts, patches
-from utils.render import GlyphRenderer
+from utils.data import fonts, patches
+from utils.io import BUNDLED_FONT
+from utils.data.render import GlyphRenderer
 
-BUNDLED_FONT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                            'files', 'KoOCRGothic-Regular.ttf')
-MANIFEST_COLUMNS = ('font_id', 'file', 'face_index', 'family', 'style', 'family_key', 'kind', 'split',
-                    'glyphs', 'skipped')
 
 
 def _render_face(job):
@@ -43,67 +37,6 @@ def render_faces(faces, charset, image_size, placement, workers=None):
             yield face, images, labels
 
 
-def _free_paths(folder, kind, taken):
-    """``<folder>/<kind>_0.pickle``, ``_1``, ... skipping the paths in ``taken``."""
-    taken = {os.path.abspath(p) for p in taken}
-    for n in itertools.count():
-        path = os.path.join(folder, f'{kind}_{n}.pickle')
-        if os.path.abspath(path) not in taken:
-            yield path
-
-
-class PatchSpool:
-    """Images collected in an anonymous temp file beside the patches, then written out as shuffled patches.
-
-    Memory holds the labels only, so the whole Debian font set or all of AIHub fits on a small machine;
-    the temp file has no name and vanishes however the process ends.
-    """
-
-    def __init__(self, folder, image_size):
-        os.makedirs(folder, exist_ok=True)
-        self.folder, self.image_size = folder, image_size
-        self._file = tempfile.TemporaryFile(dir=folder)
-        self._labels, self._font_ids = [], []
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self._file.close()
-
-    def __len__(self):
-        return sum(map(len, self._labels))
-
-    def add(self, images, labels, font_ids=None):
-        """Append uint8 (N, S, S) images with their labels (and font ids, for every add or none)."""
-        self._file.write(np.ascontiguousarray(images, dtype=np.uint8).tobytes())
-        self._labels.append(np.asarray(labels, dtype='<U1'))
-        if font_ids is not None:
-            self._font_ids.append(np.asarray(font_ids))
-
-    def write(self, kind, pickle_size, rng, taken=()):
-        """Shuffle, then write ``<kind>_<n>.pickle`` patches of ``pickle_size`` images atomically, numbered
-        from 0 past the paths in ``taken`` (patches written earlier in this run); returns their paths."""
-        count = len(self)
-        if not count:
-            return []
-        self._file.flush()
-        images = np.memmap(self._file, np.uint8, 'r', shape=(count, self.image_size, self.image_size))
-        labels = np.concatenate(self._labels)
-        font_ids = np.concatenate(self._font_ids) if self._font_ids else None
-        order = rng.permutation(count)
-        names = _free_paths(self.folder, kind, taken)
-        paths = []
-        for start in range(0, count, pickle_size):
-            chosen = np.sort(order[start:start + pickle_size])  # read the temp file forwards...
-            chosen = chosen[rng.permutation(len(chosen))]      # ...then shuffle within the patch
-            path = next(names)
-            patches.write_patch(path, images[chosen], labels[chosen],
-                                None if font_ids is None else font_ids[chosen])
-            paths.append(path)
-        return paths
-
-
 def remove_stale_patches(folders, kinds, keep, log=print):
     """Delete the ``kinds`` patches in ``folders`` that are not in ``keep`` (left by an earlier, larger crawl),
     and temp files of a crawl that was killed."""
@@ -120,24 +53,6 @@ def remove_stale_patches(folders, kinds, keep, log=print):
     return removed
 
 
-def write_manifest(path, rows):
-    """The manifest: one row per face (its split, kind and counts), written atomically."""
-    def write(f):
-        text = [MANIFEST_COLUMNS] + [tuple(row[c] for c in MANIFEST_COLUMNS) for row in rows]
-        f.write(''.join('\t'.join(map(str, r)) + '\n' for r in text).encode('utf-8'))
-    patches.atomic_write(path, write)
-
-
-def read_manifest(path):
-    """Rows of a manifest as dicts, its numbers as ints."""
-    with open(path, encoding='utf-8') as f:
-        rows = list(csv.DictReader(f, delimiter='\t'))
-    for row in rows:
-        for column in ('font_id', 'face_index', 'glyphs', 'skipped'):
-            row[column] = int(row[column])
-    return rows
-
-
 def crawl_fonts(faces, kinds, charset, image_size, pickle_path, val_path, val_ratio, pickle_size,
                 placement, seed=0, taken=(), log=print):
     """Render every face, split by family into pickle_path / val_path, number patches past ``taken``.
@@ -147,26 +62,18 @@ def crawl_fonts(faces, kinds, charset, image_size, pickle_path, val_path, val_ra
     started = time.time()
     split = fonts.split_by_family(faces, kinds, val_ratio, seed)
     folders = {'train': pickle_path, 'val': val_path}
-    rows, paths = [], []
-    with contextlib.ExitStack() as stack:
-        spools = {}
+    rows = []
+    with patches.SplitSpools(folders, image_size) as spools:
         for font_id, (face, images, labels) in enumerate(render_faces(faces, charset, image_size, placement)):
-            key = (split[face], kinds[face])
-            if key not in spools:
-                spools[key] = stack.enter_context(PatchSpool(folders[key[0]], image_size))
-            spools[key].add(images, labels, np.full(len(labels), font_id, np.int16))
+            spools.add(split[face], kinds[face], images, labels, np.full(len(labels), font_id, np.int16))
             rows.append(dict(font_id=font_id, file=face.path, face_index=face.index, family=face.family,
                              style=face.style, family_key=face.key, kind=kinds[face], split=split[face],
                              glyphs=len(labels), skipped=len(charset) - len(labels)))
             if len(labels) < len(charset):
                 log(f'{face.name}: skipped {len(charset) - len(labels)} characters the font lacks')
-        rng = np.random.default_rng(seed)
-        for (part, kind), spool in sorted(spools.items()):
-            written = spool.write(kind, pickle_size, rng, taken)
-            log(f'{folders[part]}: {len(written)} {kind} patches, {len(spool)} images')
-            paths += written
+        paths = spools.write(pickle_size, np.random.default_rng(seed), taken, log=log)
     for folder in {pickle_path, val_path}:
-        write_manifest(os.path.join(folder, 'manifest.tsv'), rows)
+        patches.write_manifest(os.path.join(folder, 'manifest.tsv'), rows)
     log(f'{len(faces)} fonts, {sum(r["glyphs"] for r in rows)} images in {time.time() - started:.0f} s')
     return rows, paths
 

@@ -3,8 +3,11 @@
 Pickles come from the internet (the seed's dataset), so they are read through an unpickler that admits
 numpy arrays and dtypes only: a pickle that would call ``os.system`` is refused, naming the file.
 """
+import contextlib
+import csv
 import glob
 import io
+import itertools
 import os
 import pickle
 import re
@@ -13,9 +16,12 @@ from typing import NamedTuple, Optional
 
 import numpy as np
 
-from utils import hangul
+from utils.data import hangul
+from utils.io import atomic_write
 
 KINDS = ('handwritten', 'printed', 'clova')
+MANIFEST_COLUMNS = ('font_id', 'file', 'face_index', 'family', 'style', 'family_key', 'kind', 'split',
+                    'glyphs', 'skipped')
 _PATCH_NAME = re.compile(r'^(handwritten|printed|clova)_(\d+)\.(pickle|npz)$')
 
 # What a numpy array pickles to, and nothing more.
@@ -109,21 +115,6 @@ def check_patch(content, path, image_size=None):
     return Patch(images, labels, fonts)
 
 
-def atomic_write(path, write):
-    """Call ``write(binary_file)`` on a temp file beside ``path``, then rename it into place."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix='.tmp_', suffix=os.path.basename(path))
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            write(f)
-        os.chmod(tmp, 0o644)  # mkstemp makes files private; ours are ordinary data files
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
 def write_patch(path, images, labels, fonts=None):
     """Write a patch (pickle or npz by extension) atomically: a crash never leaves half a file.
 
@@ -144,3 +135,112 @@ def write_patch(path, images, labels, fonts=None):
         def write(f):
             pickle.dump(content, f, protocol=4)
     atomic_write(path, write)
+
+
+def write_manifest(path, rows):
+    """The manifest: one row per face (its split, kind and counts), written atomically."""
+    def write(f):
+        text = [MANIFEST_COLUMNS] + [tuple(row[c] for c in MANIFEST_COLUMNS) for row in rows]
+        f.write(''.join('\t'.join(map(str, r)) + '\n' for r in text).encode('utf-8'))
+    atomic_write(path, write)
+
+
+def read_manifest(path):
+    """Rows of a manifest as dicts, its numbers as ints."""
+    with open(path, encoding='utf-8') as f:
+        rows = list(csv.DictReader(f, delimiter='\t'))
+    for row in rows:
+        for column in ('font_id', 'face_index', 'glyphs', 'skipped'):
+            row[column] = int(row[column])
+    return rows
+
+
+def _free_paths(folder, kind, taken):
+    """``<folder>/<kind>_0.pickle``, ``_1``, ... skipping the paths in ``taken``."""
+    taken = {os.path.abspath(p) for p in taken}
+    for n in itertools.count():
+        path = os.path.join(folder, f'{kind}_{n}.pickle')
+        if os.path.abspath(path) not in taken:
+            yield path
+
+
+class PatchSpool:
+    """Images collected in an anonymous temp file beside the patches, then written out as shuffled patches.
+
+    Memory holds the labels only, so the whole Debian font set or all of AIHub fits on a small machine;
+    the temp file has no name and vanishes however the process ends.
+    """
+
+    def __init__(self, folder, image_size):
+        os.makedirs(folder, exist_ok=True)
+        self.folder, self.image_size = folder, image_size
+        self._file = tempfile.TemporaryFile(dir=folder)
+        self._labels, self._font_ids = [], []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._file.close()
+
+    def __len__(self):
+        return sum(map(len, self._labels))
+
+    def add(self, images, labels, font_ids=None):
+        """Append uint8 (N, S, S) images with their labels (and font ids, for every add or none)."""
+        self._file.write(np.ascontiguousarray(images, dtype=np.uint8).tobytes())
+        self._labels.append(np.asarray(labels, dtype='<U1'))
+        if font_ids is not None:
+            self._font_ids.append(np.asarray(font_ids))
+
+    def write(self, kind, pickle_size, rng, taken=()):
+        """Shuffle, then write ``<kind>_<n>.pickle`` patches of ``pickle_size`` images atomically, numbered
+        from 0 past the paths in ``taken`` (patches written earlier in this run); returns their paths."""
+        count = len(self)
+        if not count:
+            return []
+        self._file.flush()
+        images = np.memmap(self._file, np.uint8, 'r', shape=(count, self.image_size, self.image_size))
+        labels = np.concatenate(self._labels)
+        font_ids = np.concatenate(self._font_ids) if self._font_ids else None
+        order = rng.permutation(count)
+        names = _free_paths(self.folder, kind, taken)
+        paths = []
+        for start in range(0, count, pickle_size):
+            chosen = np.sort(order[start:start + pickle_size])  # read the temp file forwards...
+            chosen = chosen[rng.permutation(len(chosen))]      # ...then shuffle within the patch
+            path = next(names)
+            write_patch(path, images[chosen], labels[chosen],
+                                None if font_ids is None else font_ids[chosen])
+            paths.append(path)
+        return paths
+
+
+class SplitSpools:
+    """One ``PatchSpool`` per (part, kind), part naming a folder of ``folders`` ({'train': ..., 'val': ...}):
+    what the font crawl and the AIHub conversion both fill, then write out."""
+
+    def __init__(self, folders, image_size):
+        self.folders, self.image_size, self.spools = folders, image_size, {}
+        self._stack = contextlib.ExitStack()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._stack.close()
+
+    def add(self, part, kind, images, labels, font_ids=None):
+        key = (part, kind)
+        if key not in self.spools:
+            self.spools[key] = self._stack.enter_context(PatchSpool(self.folders[part], self.image_size))
+        self.spools[key].add(images, labels, font_ids)
+
+    def write(self, pickle_size, rng, taken=(), source='', log=print):
+        """Write every spool's patches (see ``PatchSpool.write``), part and kind in order; their paths."""
+        paths = []
+        for (part, kind), spool in sorted(self.spools.items()):
+            written = spool.write(kind, pickle_size, rng, taken)
+            log(f'{self.folders[part]}: {len(written)} {source}{kind} patches, {len(spool)} images')
+            paths += written
+        return paths

@@ -17,11 +17,12 @@ from sklearn.metrics import confusion_matrix
 from tqdm import tqdm
 
 from network.augment import GlyphAugmentation
-from utils import gradcam, hangul, patches, plots
+from utils.data import hangul, patches
+from utils.evaluation import gradcam, plots
 from utils.config import EvaluateConfig
-from utils.crawl import read_manifest
-from utils.dataset import Labeler, PatchDataset
-from utils.topn import top_n_syllables
+from utils.data.crawl import read_manifest
+from utils.data.dataset import Labeler, PatchDataset
+from utils.inference.topn import top_n_syllables
 
 BATCH_SIZE = 256
 WRONG_EXAMPLES = 50      # misread images shown per data kind

@@ -13,9 +13,9 @@ import zipfile
 
 import numpy as np
 
-from utils.patches import atomic_write
-from utils.preprocess import model_inputs
-from utils.topn import ranked
+from utils.io import atomic_write
+from utils.inference.preprocess import model_inputs
+from utils.inference.topn import ranked
 
 BATCH = 256  # images per interpreter call: larger batches are no faster and cost memory
 

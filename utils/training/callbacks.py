@@ -11,8 +11,8 @@ import zipfile
 import keras
 import numpy as np
 
-from utils import patches
-from utils.topn import top_n_syllables
+from utils.data import patches
+from utils.inference.topn import top_n_syllables
 
 STATE_FILE = 'train_state.json'
 

@@ -1,7 +1,7 @@
 """Optimizers chosen by name for training flags and ``KoOCR(optimizer=...)``."""
 import keras
 
-from utils.adabound import AdaBound
+from utils.training.adabound import AdaBound
 
 OPTIMIZER_NAMES = ('sgd', 'adam', 'adabound')
 
