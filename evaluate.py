@@ -1,4 +1,4 @@
-"""Evaluate a KoOCR model on validation patches (the seed's flags), e.g.
+"""Evaluate a KoOCR model on validation patches (the original's flags), e.g.
 
     python evaluate.py --weights='./logs/weights.h5' --accuracy=true --confusion_matrix=true --class_activation=true
 

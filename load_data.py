@@ -1,4 +1,4 @@
-"""Download the seed's dataset archives and unpack them into ./data and ./val_data.
+"""Download the original's dataset archives and unpack them into ./data and ./val_data.
 
     python load_data.py --sevenzip=true
     python load_data.py --url=http://mirror.example/koocr   # a mirror serving data.7z, val_data.7z

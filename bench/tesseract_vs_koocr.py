@@ -27,7 +27,7 @@ from PIL import Image  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 from utils.data import hangul  # noqa: E402
-from utils.data.crawl import read_manifest  # noqa: E402
+from utils.data.patches import read_manifest  # noqa: E402
 from utils.data.patches import list_patches, read_patch  # noqa: E402
 
 GROUPS = {'printed': ('printed',), 'handwriting': ('clova', 'handwritten')}

@@ -126,7 +126,7 @@ def test_held_out_faces_need_a_manifest(tmp_path):
 
 
 def _manifest(folder, font_file):
-    from utils.data.crawl import write_manifest
+    from utils.data.patches import write_manifest
     row = dict(font_id=3, file=font_file, face_index=0, family='KoOCR Gothic', style='Regular',
                family_key='koocrgothic', kind='printed', split='val', glyphs=2350, skipped=0)
     write_manifest(os.path.join(folder, 'manifest.tsv'), [row, {**row, 'font_id': 4, 'split': 'train'}])

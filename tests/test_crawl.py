@@ -13,7 +13,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 import crawl_data
-from utils.data import crawl
+from utils.data import crawl, patches
 from utils.data.aihub import in_validation, write_aihub_patches
 from utils.data.patches import list_patches, patch_kind, read_patch, write_patch
 from utils.data.render import render_glyph
@@ -52,7 +52,7 @@ def patch_files(folder):
 
 def check_crawl(work, image_size=32, pickle_size=50):
     """Check the patches and manifests of a crawl; returns the manifest rows."""
-    rows = crawl.read_manifest(work / 'data' / 'manifest.tsv')
+    rows = patches.read_manifest(work / 'data' / 'manifest.tsv')
     assert (work / 'val_data' / 'manifest.tsv').read_text() == (work / 'data' / 'manifest.tsv').read_text()
     sides = {}
     for row in rows:
@@ -119,7 +119,7 @@ def test_seed_placement_flags(work):
     rows = {row['font_id']: row for row in check_crawl(work, image_size=96)}
     patch = read_patch(list_patches(str(work / 'data'))[0], 96)
     for image, label, font_id in list(zip(patch.images, patch.labels, patch.fonts))[:5]:
-        expected = render_glyph(rows[font_id]['file'], label, 96, placement='seed', x_offset=8, y_offset=8,
+        expected = render_glyph(rows[font_id]['file'], label, 96, placement='legacy', x_offset=8, y_offset=8,
                                 char_size=80)
         np.testing.assert_array_equal(image, expected)
 
@@ -168,8 +168,11 @@ def test_bad_flags(flag, message, capsys):
 
 def test_seed_flags_pick_the_placement():
     assert crawl_data.placement_options(crawl_data.parse_args([])) == {'placement': 'center'}
-    seed = crawl_data.placement_options(crawl_data.parse_args(['--x_offset=8', '--y_offset=8', '--char_size=80']))
-    assert seed == {'placement': 'seed', 'x_offset': 8, 'y_offset': 8, 'char_size': 80}
+    legacy = crawl_data.placement_options(crawl_data.parse_args(['--x_offset=8', '--y_offset=8', '--char_size=80']))
+    assert legacy == {'placement': 'legacy', 'x_offset': 8, 'y_offset': 8, 'char_size': 80}
+    # 'seed', the old name of the legacy placement, is still accepted
+    old_name = crawl_data.placement_options(crawl_data.parse_args(['--placement=seed']))
+    assert old_name == {'placement': 'legacy', 'x_offset': None, 'y_offset': None, 'char_size': None}
     args = crawl_data.parse_args(['--clova=true', '--AIHub=False', '--image_test=1'])
     assert (args.clova, args.AIHub, args.image_test) == (True, False, True)
 
@@ -242,7 +245,7 @@ def test_crawl_with_aihub(work):
 
 def test_patch_spool_numbers_past_taken_and_keeps_rows_together(tmp_path):
     rng = np.random.default_rng(0)
-    with crawl.PatchSpool(str(tmp_path), 4) as spool:
+    with patches.PatchSpool(str(tmp_path), 4) as spool:
         for ids in (np.arange(0, 7), np.arange(7, 9), np.arange(9, 20)):  # image i is all i
             spool.add(np.broadcast_to(ids[:, None, None], (len(ids), 4, 4)), [chr(0xAC00 + i) for i in ids],
                       ids % 5)

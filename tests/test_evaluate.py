@@ -1,4 +1,4 @@
-"""evaluate.py and utils/metrics, gradcam, plots on a tiny untrained model and a few rendered glyphs.
+"""evaluate.py and utils/evaluation (reports, predictions, gradcam, plots) on a tiny untrained model and a few rendered glyphs.
 
 The data's labels are chosen from the model's own answers (a third its top-1, a third its third answer, a
 third the glyph drawn), so an untrained model scores between 0 and 1 and every metric has something to count.
@@ -15,7 +15,7 @@ from PIL import Image
 
 import evaluate
 import model
-from utils.data import crawl, hangul, patches
+from utils.data import hangul, patches
 from utils.evaluation import gradcam, reports
 from utils.training import callbacks
 from utils.config import EvaluateConfig
@@ -27,8 +27,8 @@ FONT = os.path.join(ROOT, 'files', 'KoOCRGothic-Regular.ttf')
 SIZE = 32
 SYLLABLES = '가나다라마바사아자차카타파하각값꽃읽'
 # (patch, placement): three "fonts" from one face, drawn three ways.
-FONTS = [('printed_0.pickle', dict(placement='center')), ('printed_1.pickle', dict(placement='seed')),
-         ('clova_0.pickle', dict(placement='seed', char_size=22, x_offset=4, y_offset=2))]
+FONTS = [('printed_0.pickle', dict(placement='center')), ('printed_1.pickle', dict(placement='legacy')),
+         ('clova_0.pickle', dict(placement='legacy', char_size=22, x_offset=4, y_offset=2))]
 TOP_N = 5
 
 
@@ -53,7 +53,7 @@ def write_case(folder, ocr):
         rows.append(dict(font_id=font_id, file=FONT, face_index=0, family='코오씨알 고딕',
                          style=f'Style{font_id}', family_key='koocr', kind=name.split('_')[0], split='val',
                          glyphs=len(labels), skipped=0))
-    crawl.write_manifest(str(folder / 'manifest.tsv'), rows)
+    patches.write_manifest(str(folder / 'manifest.tsv'), rows)
     callbacks.save_model(ocr.model, str(folder / 'weights.h5'))
     return str(folder)
 
@@ -82,7 +82,7 @@ def case(request):
 
 def run(ocr, folder, out, **options):
     logged = []
-    found = metrics.evaluate(ocr, EvaluateConfig(data_path=folder, out=str(out), **options),
+    found = reports.evaluate(ocr, EvaluateConfig(data_path=folder, out=str(out), **options),
                              log=logged.append, progress=False)
     return found, '\n'.join(logged)
 
@@ -244,23 +244,23 @@ def test_image_size_and_mode_must_match(case, tmp_path):
     folder, ocr = case
     config = EvaluateConfig(data_path=folder)
     with pytest.raises(ValueError, match='--image_size=48.*32x32'):
-        metrics.check_options(ocr, config, image_size=48)
+        reports.check_options(ocr, config, image_size=48)
     with pytest.raises(ValueError, match='split_components'):
-        metrics.check_options(ocr, config, split_components=not ocr.config.split_components)
-    metrics.check_options(ocr, config, image_size=SIZE, split_components=ocr.config.split_components)
+        reports.check_options(ocr, config, split_components=not ocr.config.split_components)
+    reports.check_options(ocr, config, image_size=SIZE, split_components=ocr.config.split_components)
     small = tmp_path / 'small'
     small.mkdir()
     patches.write_patch(str(small / 'printed_0.pickle'), np.full((2, 24, 24), 255, np.uint8), ['가', '나'])
     with pytest.raises(ValueError, match=r'are 24x24.*takes 32x32'):
         evaluate.main(['--weights', ocr.weights_path, '--data_path', str(small), '--out', str(tmp_path)])
     with pytest.raises(ValueError, match='no patches'):
-        metrics.check_options(ocr, EvaluateConfig(data_path=str(tmp_path / 'none')))
+        reports.check_options(ocr, EvaluateConfig(data_path=str(tmp_path / 'none')))
 
 
 def test_default_output_dir(tmp_path):
     shipped = tmp_path / 'pretrained' / 'tiny' / 'model.keras'
-    assert metrics.default_output_dir(str(shipped)) == str(tmp_path / 'pretrained' / 'tiny_evaluation')
-    assert metrics.default_output_dir(str(tmp_path / 'logs' / 'weights.h5')) == str(tmp_path / 'logs' / 'evaluation')
+    assert reports.default_output_dir(str(shipped)) == str(tmp_path / 'pretrained' / 'tiny_evaluation')
+    assert reports.default_output_dir(str(tmp_path / 'logs' / 'weights.h5')) == str(tmp_path / 'logs' / 'evaluation')
 
 
 def test_flags_and_defaults():

@@ -273,7 +273,7 @@ def test_seed_commands_train_then_resume(patch_dirs, tmp_path):
                        '--direct_map=true', '--epochs=1', *data)
     assert first.returncode == 0, first.stderr[-3000:]
     assert callbacks.read_state(log_dir)['epoch'] == 1
-    assert os.path.isdir(os.path.join(log_dir, 'fit'))  # TensorBoard is on by default, as in the seed
+    assert os.path.isdir(os.path.join(log_dir, 'fit'))  # TensorBoard is on by default, as in the original
     second = run_script(TRAIN_PY, '--learning_rate=0.00003', '--optimizer=adabound', '--image_size=32',
                         f'--weights={log_dir}/weights/', '--fc_link=GWAP', '--batch_size=16', '--epochs=2',
                         '--patch_size=20', *data)

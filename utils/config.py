@@ -24,7 +24,7 @@ FC_LINKS = ('', 'GAP', 'GWAP', 'GWOAP')
 OPTIMIZERS = ('sgd', 'adam', 'adabound')
 LR_SCHEDULES = ('constant', 'cosine')
 # Options of the original's methods that are not built yet: set, they are refused here, in one place.
-UNBUILT = ('iterative_refinement', 'adversarial_learning', 'fit_discriminator')
+UNBUILT = ('adversarial_learning', 'fit_discriminator')
 # (lowest, highest, lowest excluded): None is no bound.
 RANGES = {
     'image_size': (8, None, False), 'width': (0, None, True), 'refinement_t': (1, None, False),

@@ -2,7 +2,7 @@
 
 Layout under ``aihub_path``: ``handwritten_label.json`` with images in ``1_syllable/`` or ``2_syllable/``,
 ``printed_label.json`` with images in ``syllable/``. Only '글자(음절)' (syllable) annotations are used.
-The seed deleted each image after reading it; we only read.
+The original deleted each image after reading it; we only read.
 """
 import collections
 import hashlib

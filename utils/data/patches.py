@@ -1,6 +1,6 @@
 """Patch files: ``<kind>_<n>.pickle`` (or ``.npz``) holding ``{'image': uint8 (N,H,W), 'label': (N,) str}``.
 
-Pickles come from the internet (the seed's dataset), so they are read through an unpickler that admits
+Pickles come from the internet (the original's dataset), so they are read through an unpickler that admits
 numpy arrays and dtypes only: a pickle that would call ``os.system`` is refused, naming the file.
 """
 import contextlib
