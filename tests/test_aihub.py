@@ -58,11 +58,11 @@ def tree(tmp_path):
     return root
 
 
-def test_convert_aihub(tree):
+def test_convert_aihub(tree, caplog):
     files_before = sorted(p for p in tree.rglob('*'))
     samples = convert_aihub(str(tree), SIZE)
-    with pytest.warns(UserWarning, match='00000005.png'):
-        results = list(samples)
+    results = list(samples)
+    assert [r.levelname for r in caplog.records] == ['WARNING'] and '00000005.png' in caplog.text
     assert [(kind, label) for kind, _, label in results] == [
         ('handwritten', '가'), ('handwritten', '나'), ('printed', '마'), ('printed', '바')]
     first = results[0][1]
@@ -87,12 +87,12 @@ def test_missing_folder(tmp_path):
     assert isinstance(info.value, FileNotFoundError)
 
 
-def test_missing_label_file(tree):
+def test_missing_label_file(tree, caplog):
     (tree / 'printed_label.json').unlink()
     with pytest.raises(AIHubNotFoundError, match='printed_label.json'):
         convert_aihub(str(tree), SIZE)
-    with pytest.warns(UserWarning, match='00000005.png'):
-        assert len(list(convert_aihub(str(tree), SIZE, kinds=('handwritten',)))) == 2
+    assert len(list(convert_aihub(str(tree), SIZE, kinds=('handwritten',)))) == 2
+    assert 'unreadable image skipped' in caplog.text and '00000005.png' in caplog.text
 
 
 @pytest.mark.parametrize('content', ['{"images": [', '[1, 2]', '{"annotations": 3}'])

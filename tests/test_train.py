@@ -172,7 +172,7 @@ def test_train_writes_checkpoints_then_resumes(patch_dirs, tmp_path, charset_fil
     assert model.KoOCR(weights=os.path.join(log_dir, 'best.keras')).charset == ocr.charset
 
 
-def test_a_best_loss_is_not_taken_for_a_best_accuracy(patch_dirs, tmp_path, charset_file, capsys):
+def test_a_best_loss_is_not_taken_for_a_best_accuracy(patch_dirs, tmp_path, charset_file, caplog):
     """Run 1 had no held-out patches (a val folder with only a manifest, as crawl_data.py --val_ratio=0
     leaves): its best is a loss. Run 2 validates: its first val_top1 is a new best, whatever that loss."""
     train_dir, val_dir, _ = patch_dirs
@@ -183,7 +183,7 @@ def test_a_best_loss_is_not_taken_for_a_best_accuracy(patch_dirs, tmp_path, char
     options = dict(data_path=train_dir, log_dir=log_dir, batch_size=16, optimizer='adam', **QUIET)
     model.KoOCR(weights=None, charset=charset_file, **TINY).train(epochs=1, val_path=str(empty_val), lr=0.01,
                                                                    **options)
-    assert 'holds no patches: training without validation' in capsys.readouterr().err
+    assert 'holds no patches: training without validation' in caplog.text
     state = callbacks.read_state(log_dir)
     assert state['monitor'] == 'loss' and state['best'] > 0
     os.remove(os.path.join(log_dir, 'best.keras'))
@@ -351,12 +351,11 @@ def test_history_csv_takes_a_new_column_on_resume(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ['history.csv']  # no temp file left
 
 
-def test_resuming_with_other_network_flags_says_they_are_ignored(tmp_path, charset_file, capsys):
+def test_resuming_with_other_network_flags_says_they_are_ignored(tmp_path, charset_file, caplog):
     model.KoOCR(weights=None, charset=charset_file, **TINY).save(str(tmp_path / 'model.keras'))
     argv = [f'--weights={tmp_path}', '--image_size=64', '--epochs=3']
     assert train.given_network_options(train.parse_args(argv), argv) == {'image_size': 64}
     assert train.given_network_options(train.parse_args(argv[1:]), argv[1:])['network'] == 'melnyk'
     loaded = model.KoOCR(weights=str(tmp_path), image_size=64)
     assert loaded.image_size == TINY['image_size']
-    assert f"model.keras was built with image_size={TINY['image_size']}; ignoring image_size=64" in \
-        capsys.readouterr().err
+    assert f"model.keras was built with image_size={TINY['image_size']}; ignoring image_size=64" in caplog.text

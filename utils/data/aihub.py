@@ -6,9 +6,8 @@ The original deleted each image after reading it; we only read.
 """
 import collections
 import hashlib
-import json
+import logging
 import os
-import warnings
 
 import numpy as np
 from tqdm import tqdm
@@ -16,6 +15,9 @@ from tqdm import tqdm
 from utils.data.patches import SplitSpools
 from utils.data.hangul import is_syllable
 from utils.inference.preprocess import prepare
+from utils.io import read_json
+
+log = logging.getLogger(f'koocr.{__name__}')
 
 SYLLABLE_TYPE = '글자(음절)'
 KINDS = {  # kind -> (label file, image folders)
@@ -29,23 +31,12 @@ class AIHubNotFoundError(FileNotFoundError, ValueError):
 
 
 def _load_labels(path):
-    try:
-        with open(path, encoding='utf-8') as f:
-            content = json.load(f)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ValueError(f'{path}: not valid JSON ({e})') from None
+    content = read_json(path)
     if not isinstance(content, dict) or not isinstance(content.get('annotations'), list):
         raise ValueError(f"{path}: expected an object with an 'annotations' list")
     file_names = {str(image.get('id')): image.get('file_name')
                   for image in content.get('images') or [] if isinstance(image, dict)}
     return content['annotations'], file_names
-
-
-def load_glyph(path, image_size):
-    """A grey ink-dark normalized (S, S) uint8 glyph from an image file (prepared as ``predict`` prepares
-    a user's image), or None when it has no ink."""
-    glyph = prepare(path, image_size)
-    return None if glyph.min() == 255 else glyph
 
 
 class AIHubSamples:
@@ -102,13 +93,13 @@ class AIHubSamples:
                 if path is None:
                     counts['missing_image'] += 1
                     continue
-                try:
-                    image = load_glyph(path, self.image_size)
+                try:  # prepared as predict() prepares a user's image
+                    image = prepare(path, self.image_size)
                 except (OSError, ValueError) as e:
-                    warnings.warn(f'{path}: unreadable image skipped ({e})', stacklevel=3)
+                    log.warning(f'{path}: unreadable image skipped ({e})')
                     counts['unreadable_image'] += 1
                     continue
-                if image is None:
+                if image.min() == 255:  # prepare() keeps an image without ink blank
                     counts['blank_image'] += 1
                     continue
                 counts['used'] += 1
