@@ -12,7 +12,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-FONT = os.path.join(ROOT, 'files', 'KoOCRGothic-Regular.ttf')
+from utils.io import BUNDLED_FONT as FONT  # noqa: E402  (ROOT on the path first)
 IMAGE_SIZE = 32
 # Ten syllables with varied jamo (finals, compound vowels); OUTSIDE is in KS X 1001 but not in CHARS.
 CHARS = '가각냐됐람봤숑웬좋힝'
@@ -80,3 +80,24 @@ def clear_keras():
     keras.backend.clear_session()
     yield
     keras.backend.clear_session()
+
+
+@pytest.fixture(scope='session')
+def repo_root():
+    """The repository's root folder (scripts, files/, pretrained/)."""
+    return ROOT
+
+
+@pytest.fixture(scope='session')
+def bundled_font():
+    """The bundled OFL Korean font (KS X 1001 syllables)."""
+    return FONT
+
+
+@pytest.fixture
+def closed_port():
+    """A localhost port nothing listens on: a connection to it is refused at once."""
+    import socket
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]

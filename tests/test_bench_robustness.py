@@ -12,7 +12,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, 'bench'))
 degrade = importlib.import_module('degrade')
 robustness = importlib.import_module('robustness')
-FONT = os.path.join(ROOT, 'files', 'KoOCRGothic-Regular.ttf')
+from conftest import FONT  # noqa: E402
 
 
 def _ink(char='한'):

@@ -3,7 +3,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -124,15 +123,9 @@ def test_seed_placement_flags(work):
         np.testing.assert_array_equal(image, expected)
 
 
-def closed_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
-def test_clova_offline_fails_fast_and_clearly(work):
+def test_clova_offline_fails_fast_and_clearly(work, closed_port):
     env = {key: value for key, value in os.environ.items() if 'proxy' not in key.lower()}
-    env['https_proxy'] = env['http_proxy'] = f'http://127.0.0.1:{closed_port()}'  # no network, even in CI
+    env['https_proxy'] = env['http_proxy'] = f'http://127.0.0.1:{closed_port}'  # no network, even in CI
     started = time.time()
     result = run(work, '--clova=true', '--font_path=clova', *FAST, env=env, timeout=60)
     assert time.time() - started < 30

@@ -23,7 +23,7 @@ from utils.data.render import GlyphRenderer
 from utils.inference.topn import top_n_syllables
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FONT = os.path.join(ROOT, 'files', 'KoOCRGothic-Regular.ttf')
+from conftest import FONT  # noqa: E402
 SIZE = 32
 SYLLABLES = '가나다라마바사아자차카타파하각값꽃읽'
 # (patch, placement): three "fonts" from one face, drawn three ways.

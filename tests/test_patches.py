@@ -107,22 +107,6 @@ def test_write_patch_refuses_what_it_would_corrupt(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
-def test_atomic_write_leaves_nothing_on_failure(tmp_path):
-    path = str(tmp_path / 'printed_0.pickle')
-    write_patch(path, images(), ['가', '나', '다'])
-    before = open(path, 'rb').read()
-
-    def failing(f):
-        f.write(b'half a patch')
-        raise OSError('disk full')
-    with pytest.raises(OSError, match='disk full'):
-        patches.atomic_write(path, failing)
-    with pytest.raises(OSError, match='disk full'):
-        patches.atomic_write(str(tmp_path / 'printed_1.pickle'), failing)
-    assert os.listdir(tmp_path) == ['printed_0.pickle']  # no temp, no new file
-    assert open(path, 'rb').read() == before  # the old patch untouched
-
-
 def test_list_patches(tmp_path):
     for name in ['printed_0.pickle', 'clova_10.npz', 'handwritten_2.pickle', 'manifest.tsv', 'printed.pickle',
                  '.tmp_x_printed_1.pickle', 'other_1.pickle']:

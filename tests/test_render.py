@@ -6,7 +6,7 @@ import pytest
 
 from utils.data.render import GlyphRenderer, glyph_margin, ink_box, normalize_glyph, render_glyph, legacy_offsets
 
-FONT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'files', 'KoOCRGothic-Regular.ttf')
+from conftest import FONT  # noqa: E402
 DEJAVU = '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf'
 
 
