@@ -18,7 +18,7 @@ import model
 from utils.data import hangul, patches
 from utils.evaluation import gradcam, reports
 from utils.training import callbacks
-from utils.config import EvaluateConfig
+from utils.config import EvaluateConfig, pick
 from utils.data.render import GlyphRenderer
 from utils.inference.topn import top_n_syllables
 
@@ -263,19 +263,19 @@ def test_default_output_dir(tmp_path):
     assert reports.default_output_dir(str(tmp_path / 'logs' / 'weights.h5')) == str(tmp_path / 'logs' / 'evaluation')
 
 
-def test_flags_and_defaults():
+def test_flags_are_the_config_fields_with_their_defaults():
     args = evaluate.parse_args([])
-    assert (args.data_path, args.train_data_path, args.patch_size, args.weights, args.top_n) == \
-        ('./val_data', './data', 10, 'default', 5)
-    assert (args.accuracy, args.confusion_matrix, args.class_activation, args.show_augmentation) == \
-        (True, False, False, False)
-    assert (args.class_activation_n, args.image_size, args.split_components, args.out, args.kinds) == \
-        (10, None, None, '', '')
+    assert EvaluateConfig(**pick(EvaluateConfig, args)) == EvaluateConfig()  # one flag per field, same default
+    assert (args.weights, args.image_size, args.split_components) == ('default', None, None)  # the script's own
+    given = evaluate.parse_args(['--kinds=printed,clova', '--top_n=3', '--class_activation=1'])
+    config = EvaluateConfig(**pick(EvaluateConfig, given))
+    assert (config.kinds, config.top_n, config.class_activation) == (['printed', 'clova'], 3, True)
     args = evaluate.parse_args(['--accuracy=false', '--split_components=true', '--image_size=64'])
     assert (args.accuracy, args.split_components, args.image_size) == (False, True, 64)
 
 
-def test_seed_command(split_case):
+@pytest.mark.slow
+def test_original_command(split_case):
     folder, _ = split_case
     weights = os.path.join(folder, 'weights.h5')
     result = subprocess.run(

@@ -14,6 +14,7 @@ import tensorflow as tf
 
 import model
 import train
+from utils.config import NetworkConfig, TrainConfig, pick
 from utils.data import hangul
 from utils.training import callbacks
 from utils.data.dataset import Labeler, PatchDataset
@@ -134,6 +135,7 @@ def history_rows(log_dir):
         return list(csv.DictReader(f))
 
 
+@pytest.mark.slow
 def test_train_writes_checkpoints_then_resumes(patch_dirs, tmp_path, charset_file):
     train_dir, val_dir, _ = patch_dirs
     log_dir = str(tmp_path / 'logs')
@@ -172,6 +174,7 @@ def test_train_writes_checkpoints_then_resumes(patch_dirs, tmp_path, charset_fil
     assert model.KoOCR(weights=os.path.join(log_dir, 'best.keras')).charset == ocr.charset
 
 
+@pytest.mark.slow
 def test_a_best_loss_is_not_taken_for_a_best_accuracy(patch_dirs, tmp_path, charset_file, caplog):
     """Run 1 had no held-out patches (a val folder with only a manifest, as crawl_data.py --val_ratio=0
     leaves): its best is a loss. Run 2 validates: its first val_top1 is a new best, whatever that loss."""
@@ -265,7 +268,9 @@ def test_wandb_without_the_package_is_a_clear_error(patch_dirs, tmp_path, charse
 
 # train.py --------------------------------------------------------------------------------------------
 
-def test_seed_commands_train_then_resume(patch_dirs, tmp_path):
+@pytest.mark.slow
+@pytest.mark.slow
+def test_original_commands_train_then_resume(patch_dirs, tmp_path):
     train_dir, val_dir, _ = patch_dirs
     log_dir = str(tmp_path / 'logs')
     data = [f'--data_path={train_dir}', f'--val_path={val_dir}', f'--log_dir={log_dir}']
@@ -281,6 +286,11 @@ def test_seed_commands_train_then_resume(patch_dirs, tmp_path):
     assert 'ignoring' not in second.stderr  # the flags it repeats agree with the saved network
     state = callbacks.read_state(log_dir)
     assert state['epoch'] == 2 and '--weights=' in state['command']
+    # The whole config is recorded as fields, so the run can be repeated from the file.
+    assert state['network']['direct_map'] is True and state['network']['network'] == 'compact'
+    assert (state['train']['epochs'], state['train']['batch_size'], state['train']['patch_size']) == (2, 16, 20)
+    again = train.parse_args([f'--config={log_dir}/train_state.json'])
+    assert (again.optimizer, again.learning_rate, again.batch_size, again.direct_map) == ('adabound', 3e-5, 16, True)
     assert [row['epoch'] for row in history_rows(log_dir)] == ['0', '1']
     resumed = model.KoOCR(weights=os.path.join(log_dir, 'weights.h5'))
     assert resumed.config.direct_map and resumed.config.network == 'compact'
@@ -303,10 +313,9 @@ def test_bad_flag_values_are_refused_by_the_parser():
     args = train.parse_args(['--split_components=false', '--fc_link=', '--epochs=3', '--learning_rate=3e-5'])
     assert (args.split_components, args.fc_link, args.epochs, args.learning_rate) == (False, '', 3, 3e-5)
     defaults = train.parse_args([])
-    assert (defaults.network, defaults.fc_link, defaults.optimizer, defaults.batch_size, defaults.epochs,
-            defaults.learning_rate, defaults.patch_size, defaults.image_size, defaults.refinement_t,
-            defaults.adversarial_ratio, defaults.log_tensorboard) == \
-        ('melnyk', 'GWAP', 'adabound', 32, 50, 0.001, 10, 96, 4, 0.15, True)
+    # One flag per field of the configs, with the field's default: an option is written once.
+    assert NetworkConfig(**pick(NetworkConfig, defaults)) == NetworkConfig()
+    assert TrainConfig(**pick(TrainConfig, defaults)) == TrainConfig()
 
 
 # tf.distribute ---------------------------------------------------------------------------------------
@@ -330,6 +339,7 @@ MIRRORED = textwrap.dedent('''
 ''')
 
 
+@pytest.mark.slow
 def test_two_replica_mirrored_strategy_trains(patch_dirs, tmp_path, charset_file):
     train_dir, _, _ = patch_dirs
     result = run_script('-c', MIRRORED, train_dir, charset_file, str(tmp_path))
