@@ -7,11 +7,11 @@ import argparse
 import os
 import sys
 
+from utils.config import str2bool
 from utils.data import crawl, fonts, hangul
 from utils.data.aihub import convert_aihub, write_aihub_patches
-from utils.config import str2bool
-from utils.data.render import PLACEMENT_ALIASES
 from utils.data.download import DownloadError, clova_font_paths, download_clova_fonts
+from utils.data.render import PLACEMENT_ALIASES
 
 CLOVA_URLS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'files', 'clova_ttf_links.txt')
 FONT_KINDS = ('printed', 'clova')

@@ -26,8 +26,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import degrade  # noqa: E402
 from utils.data import hangul  # noqa: E402
 from utils.data.patches import read_manifest  # noqa: E402
-from utils.io import BUNDLED_FONT, atomic_write  # noqa: E402
 from utils.data.render import GlyphRenderer  # noqa: E402
+from utils.io import BUNDLED_FONT, atomic_write  # noqa: E402
 
 GROUPS = {'printed': ('printed',), 'handwriting': ('clova', 'handwritten')}
 RENDER_SIZE = 72            # the clean glyph's canvas: its longer side is ~60 px

@@ -10,24 +10,14 @@ from utils import config
 from utils.config import EvaluateConfig, NetworkConfig, TrainConfig, parse_kinds, read_config_file
 
 
-@pytest.mark.parametrize('name', config.NETWORKS)
-def test_every_registered_network_is_accepted(name):
-    assert NetworkConfig(network=name).network == name
+SWITCHES = [(NetworkConfig, 'network', config.NETWORKS), (NetworkConfig, 'fc_link', config.FC_LINKS),
+            (TrainConfig, 'optimizer', config.OPTIMIZERS), (TrainConfig, 'lr_schedule', config.LR_SCHEDULES)]
 
 
-@pytest.mark.parametrize('fc_link', config.FC_LINKS)
-def test_every_fc_link_is_accepted(fc_link):
-    assert NetworkConfig(fc_link=fc_link).fc_link == fc_link
-
-
-@pytest.mark.parametrize('optimizer', config.OPTIMIZERS)
-def test_every_optimizer_is_accepted(optimizer):
-    assert TrainConfig(optimizer=optimizer).optimizer == optimizer
-
-
-@pytest.mark.parametrize('schedule', config.LR_SCHEDULES)
-def test_every_lr_schedule_is_accepted(schedule):
-    assert TrainConfig(lr_schedule=schedule).lr_schedule == schedule
+@pytest.mark.parametrize('cls,field,value', [(cls, field, value) for cls, field, values in SWITCHES
+                                             for value in values])
+def test_every_allowed_switch_value_is_accepted(cls, field, value):
+    assert getattr(cls(**{field: value}), field) == value
 
 
 @pytest.mark.parametrize('cls,field,value,allowed', [

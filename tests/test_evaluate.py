@@ -15,12 +15,12 @@ from PIL import Image
 
 import evaluate
 import model
-from utils.data import hangul, patches
-from utils.evaluation import gradcam, reports
-from utils.training import callbacks
 from utils.config import EvaluateConfig, pick
+from utils.data import hangul, patches
 from utils.data.render import GlyphRenderer
+from utils.evaluation import gradcam, reports
 from utils.inference.topn import top_n_syllables
+from utils.training import callbacks
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 from conftest import FONT  # noqa: E402

@@ -4,8 +4,8 @@ import pytest
 
 keras = pytest.importorskip('keras')
 import model  # noqa: E402
-from utils.inference.lite import LiteReader, LiteRunner, read_model_info  # noqa: E402
 from utils.data.render import GlyphRenderer  # noqa: E402
+from utils.inference.lite import LiteReader, LiteRunner, read_model_info  # noqa: E402
 
 from conftest import FONT  # noqa: E402
 

@@ -9,8 +9,8 @@ from PIL import Image
 
 import model
 from utils.data import hangul
-from utils.inference.preprocess import prepare
 from utils.data.render import GlyphRenderer
+from utils.inference.preprocess import prepare
 from utils.inference.topn import top_n_syllables
 
 from conftest import CHARS, FONT

@@ -16,10 +16,10 @@ import model
 import train
 from utils.config import NetworkConfig, TrainConfig, pick
 from utils.data import hangul
-from utils.training import callbacks
 from utils.data.dataset import Labeler, PatchDataset
-from utils.training.optimizers import OPTIMIZER_NAMES
 from utils.data.patches import write_patch
+from utils.training import callbacks
+from utils.training.optimizers import OPTIMIZER_NAMES
 
 from conftest import CHARS, OUTSIDE, ROOT, variants
 

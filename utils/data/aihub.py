@@ -12,8 +12,8 @@ import os
 import numpy as np
 from tqdm import tqdm
 
-from utils.data.patches import SplitSpools
 from utils.data.hangul import is_syllable
+from utils.data.patches import SplitSpools
 from utils.inference.preprocess import prepare
 from utils.io import read_json
 

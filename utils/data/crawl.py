@@ -10,8 +10,8 @@ from PIL import Image, ImageDraw, ImageFont
 from tqdm import tqdm
 
 from utils.data import fonts, patches
-from utils.io import BUNDLED_FONT
 from utils.data.render import GlyphRenderer
+from utils.io import BUNDLED_FONT
 
 
 

@@ -2,6 +2,8 @@
 
 Pickles come from the internet (the original's dataset), so they are read through an unpickler that admits
 numpy arrays and dtypes only: a pickle that would call ``os.system`` is refused, naming the file.
+Also here: the manifest of the fonts a crawl drew (``manifest.tsv``) and the spools that collect images on
+disk before they are shuffled into patches (``PatchSpool``, ``SplitSpools``).
 """
 import contextlib
 import csv

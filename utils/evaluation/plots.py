@@ -9,7 +9,6 @@ image instead of dozens of axes draws many times faster and keeps every pixel sh
 import contextlib
 import functools
 import io
-import os
 
 import matplotlib
 import numpy as np

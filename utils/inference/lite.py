@@ -13,10 +13,10 @@ import zipfile
 
 import numpy as np
 
-from utils.io import atomic_write
 from utils.inference import BATCH_SIZE
 from utils.inference.preprocess import model_inputs
 from utils.inference.topn import ranked
+from utils.io import atomic_write
 
 
 
