@@ -7,10 +7,12 @@ import argparse
 import os
 import sys
 
-from utils import crawl, fonts, hangul
-from utils.aihub import convert_aihub, write_aihub_patches
-from utils.cli import str2bool
-from utils.download import DownloadError, aihub_by_hand, clova_font_paths, download_clova_fonts, fetch_aihub
+from utils.config import str2bool
+from utils.data import crawl, fonts, hangul
+from utils.data.aihub import convert_aihub, write_aihub_patches
+from utils.data.download import (DownloadError, aihub_by_hand, clova_font_paths, download_clova_fonts,
+                                 fetch_aihub)
+from utils.data.render import PLACEMENT_ALIASES
 
 CLOVA_URLS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'files', 'clova_ttf_links.txt')
 FONT_KINDS = ('printed', 'clova')
@@ -30,7 +32,7 @@ def parse_args(argv=None):
     parser.add_argument('--clova', type=str2bool, default=False, help='download the Clova handwriting fonts')
     parser.add_argument('--image_test', type=str2bool, default=False, help='write a contact sheet and stop')
     parser.add_argument('--image_size', type=int, default=96)
-    parser.add_argument('--x_offset', type=int, default=None, help='seed placement; default from the seed table')
+    parser.add_argument('--x_offset', type=int, default=None, help="legacy placement; default from the original's table")
     parser.add_argument('--y_offset', type=int, default=None)
     parser.add_argument('--char_size', type=int, default=None)
     parser.add_argument('--AIHub', type=str2bool, default=False,
@@ -38,8 +40,9 @@ def parse_args(argv=None):
     parser.add_argument('--AIHub_url', default=None,
                         help='base URL of a mirror serving the AIHub files (default: Google Drive)')
     parser.add_argument('--pickle_size', type=int, default=5000, help='images per patch')
-    parser.add_argument('--placement', choices=('center', 'seed'), default=None,
-                        help="'center' (default) or 'seed' (offsets); any offset flag implies 'seed'")
+    parser.add_argument('--placement', choices=('center', 'legacy', 'seed'), default=None,
+                        help="'center' (default) or 'legacy' (the original's offsets; 'seed' is its old name); "
+                             "any offset flag implies 'legacy'")
     parser.add_argument('--charset', default='ksx1001', help="'ksx1001', 'all' or a UTF-8 file")
     parser.add_argument('--handwriting', action='append', default=[],
                         help='mark a family as handwriting-style (kind clova); repeatable')
@@ -63,8 +66,9 @@ def parse_args(argv=None):
 
 def placement_options(args):
     offsets = dict(x_offset=args.x_offset, y_offset=args.y_offset, char_size=args.char_size)
-    placement = args.placement or ('seed' if any(v is not None for v in offsets.values()) else 'center')
-    return dict(placement=placement, **offsets) if placement == 'seed' else dict(placement=placement)
+    placement = args.placement or ('legacy' if any(v is not None for v in offsets.values()) else 'center')
+    placement = PLACEMENT_ALIASES.get(placement, placement)
+    return dict(placement=placement, **offsets) if placement == 'legacy' else dict(placement=placement)
 
 
 def choose_font_files(font_path, clova_paths):

@@ -1,4 +1,4 @@
-"""Evaluate a KoOCR model on validation patches (the seed's flags), e.g.
+"""Evaluate a KoOCR model on validation patches (the original's flags), e.g.
 
     python evaluate.py --weights='./logs/weights.h5' --accuracy=true --confusion_matrix=true --class_activation=true
 
@@ -9,8 +9,7 @@ to --out (default: pretrained/NAME_evaluation for a shipped model, else <weights
 import argparse
 import sys
 
-from utils.cli import str2bool
-from utils.config import EvaluateConfig, add_arguments, pick
+from utils.config import EvaluateConfig, add_arguments, pick, str2bool
 
 
 def parse_args(argv=None):
@@ -27,10 +26,10 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    config = EvaluateConfig(**pick(EvaluateConfig, args))  # a bad option fails before the model loads
     import model  # after parsing: --help stays fast
-    from utils.metrics import check_options, evaluate
+    from utils.evaluation.reports import check_options, evaluate
     ocr = model.KoOCR(weights=args.weights, runtime='keras')  # metrics read the Keras model's outputs
-    config = EvaluateConfig(**pick(EvaluateConfig, args))
     check_options(ocr, config, args.image_size, args.split_components)
     evaluate(ocr, config)
 

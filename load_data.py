@@ -1,4 +1,4 @@
-"""Download the seed's dataset archives and unpack them into ./data and ./val_data.
+"""Download the original's dataset archives and unpack them into ./data and ./val_data.
 
     python load_data.py --sevenzip=true
     python load_data.py --url=http://mirror.example/koocr   # a mirror serving data.7z, val_data.7z
@@ -6,8 +6,8 @@
 import argparse
 import sys
 
-from utils.cli import str2bool
-from utils.download import ArchiveError, DownloadError, WebPageError, fetch_dataset
+from utils.config import str2bool
+from utils.data.download import ArchiveError, DownloadError, WebPageError, fetch_dataset
 
 
 def main():

@@ -54,8 +54,8 @@ def open_reader(weights):
     """The shipped model's LiteRT twin when it can run (no TensorFlow to load), else a KoOCR model."""
     if weights == 'default':
         try:
-            from utils.lite import LiteReader
-            from utils.shipped import DEFAULT_WEIGHTS
+            from utils.inference.lite import LiteReader
+            from utils.inference.shipped import DEFAULT_WEIGHTS
             return LiteReader(DEFAULT_WEIGHTS)
         except (ImportError, OSError, ValueError):
             pass  # KoOCR below loads the Keras model, or says what is missing
@@ -70,7 +70,7 @@ def main(argv=None):
     if not files:
         sys.exit('predict.py: no image files found in ' + ' '.join(args.images))
     import numpy as np  # after parsing: --help stays fast
-    from utils.preprocess import prepare
+    from utils.inference.preprocess import prepare
     try:
         ocr = open_reader(args.weights)
     except (ValueError, FileNotFoundError) as e:

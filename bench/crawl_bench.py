@@ -18,7 +18,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from utils.crawl import read_manifest  # noqa: E402
+from utils.data.patches import read_manifest  # noqa: E402
 
 
 def crawl(image_size, charset, font_path, folder):

@@ -24,10 +24,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import degrade  # noqa: E402
-from utils import hangul  # noqa: E402
-from utils.crawl import BUNDLED_FONT, read_manifest  # noqa: E402
-from utils.patches import atomic_write  # noqa: E402
-from utils.render import GlyphRenderer  # noqa: E402
+from utils.data import hangul  # noqa: E402
+from utils.data.patches import read_manifest  # noqa: E402
+from utils.data.render import GlyphRenderer  # noqa: E402
+from utils.io import BUNDLED_FONT, atomic_write  # noqa: E402
 
 GROUPS = {'printed': ('printed',), 'handwriting': ('clova', 'handwritten')}
 RENDER_SIZE = 72            # the clean glyph's canvas: its longer side is ~60 px

@@ -26,9 +26,9 @@ from PIL import Image  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-from utils import hangul  # noqa: E402
-from utils.crawl import read_manifest  # noqa: E402
-from utils.patches import list_patches, read_patch  # noqa: E402
+from utils.data import hangul  # noqa: E402
+from utils.data.patches import read_manifest  # noqa: E402
+from utils.data.patches import list_patches, read_patch  # noqa: E402
 
 GROUPS = {'printed': ('printed',), 'handwriting': ('clova', 'handwritten')}
 TESSDATA = '/usr/share/tesseract-ocr/5/tessdata'

@@ -24,6 +24,7 @@ import numpy as np  # noqa: E402
 
 import network  # noqa: E402
 from network import applications  # noqa: E402
+from utils.inference import BATCH_SIZE  # noqa: E402
 
 
 def count_macs(layer):
@@ -102,7 +103,7 @@ def main():
     parser.add_argument('--data_augmentation', action='store_true',
                         help="with the model's augmentation layer (it runs in training steps only)")
     parser.add_argument('--train_batch', type=int, default=128)
-    parser.add_argument('--infer_batch', type=int, default=256)
+    parser.add_argument('--infer_batch', type=int, default=BATCH_SIZE)
     parser.add_argument('--warmup', type=int, default=2, help='untimed steps before each measurement')
     parser.add_argument('--seconds', type=float, default=15, help='timed seconds per measurement')
     parser.add_argument('--max_steps', type=int, default=50, help='timed steps at most per measurement')

@@ -1,4 +1,4 @@
-"""The seed's other backbones, from ``keras.applications`` with random weights and our 1-channel input."""
+"""The original's other backbones, from ``keras.applications`` with random weights and our 1-channel input."""
 import keras
 
 APPLICATIONS = {

@@ -2,14 +2,7 @@
 import keras
 
 from network.layers import pooling_layer
-from utils import hangul
-
-SPLIT_OUTPUTS = {name: len(jamo) for name, jamo in hangul.COMPONENTS.items()}
-
-
-def output_sizes(split_components, charset_size):
-    """{output name: classes}: CHOSUNG/JUNGSUNG/JONGSUNG (19/21/28) or 'output' over the charset."""
-    return dict(SPLIT_OUTPUTS) if split_components else {'output': charset_size}
+from utils.data.hangul import output_sizes
 
 
 def apply_head(features, split_components, charset_size, fc_link='GWAP', units=512, dropout=0.3, suffix=''):

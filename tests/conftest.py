@@ -12,7 +12,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-FONT = os.path.join(ROOT, 'files', 'KoOCRGothic-Regular.ttf')
+from utils.io import BUNDLED_FONT as FONT  # noqa: E402  (ROOT on the path first)
 IMAGE_SIZE = 32
 # Ten syllables with varied jamo (finals, compound vowels); OUTSIDE is in KS X 1001 but not in CHARS.
 CHARS = '가각냐됐람봤숑웬좋힝'
@@ -28,13 +28,13 @@ def variants(image):
 @pytest.fixture(scope='session')
 def glyphs():
     """{syllable: uint8 (32, 32) ink-dark glyph} for CHARS and OUTSIDE."""
-    from utils.render import GlyphRenderer
+    from utils.data.render import GlyphRenderer
     renderer = GlyphRenderer(FONT, IMAGE_SIZE)
     return {char: renderer.render(char) for char in CHARS + OUTSIDE}
 
 
 def write_examples(path, glyphs, chars, copies):
-    from utils.patches import write_patch
+    from utils.data.patches import write_patch
     images, labels = [], []
     for char in chars:
         for image in variants(glyphs[char])[:copies]:
@@ -60,7 +60,7 @@ def patch_dirs(tmp_path_factory, glyphs):
         'printed_1.pickle': write_examples(train / 'printed_1.pickle', glyphs, CHARS + OUTSIDE, 1),
         'handwritten_0.npz': write_examples(train / 'handwritten_0.npz', glyphs, CHARS[:5], 3),
     }
-    from utils.patches import write_patch
+    from utils.data.patches import write_patch
     write_patch(str(val / 'printed_0.pickle'), np.stack([variants(glyphs[c])[3] for c in CHARS]), list(CHARS))
     return str(train), str(val), counts
 
@@ -80,3 +80,24 @@ def clear_keras():
     keras.backend.clear_session()
     yield
     keras.backend.clear_session()
+
+
+@pytest.fixture(scope='session')
+def repo_root():
+    """The repository's root folder (scripts, files/, pretrained/)."""
+    return ROOT
+
+
+@pytest.fixture(scope='session')
+def bundled_font():
+    """The bundled OFL Korean font (KS X 1001 syllables)."""
+    return FONT
+
+
+@pytest.fixture
+def closed_port():
+    """A localhost port nothing listens on: a connection to it is refused at once."""
+    import socket
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]

@@ -2,7 +2,6 @@
 import contextlib
 import functools
 import http.server
-import socket
 import threading
 
 
@@ -21,10 +20,3 @@ def serve(folder, handler=QuietHandler):
     finally:
         server.shutdown()
         server.server_close()
-
-
-def closed_port():
-    """A port on 127.0.0.1 that nothing listens on."""
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]

@@ -12,11 +12,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, 'bench'))
 degrade = importlib.import_module('degrade')
 robustness = importlib.import_module('robustness')
-FONT = os.path.join(ROOT, 'files', 'KoOCRGothic-Regular.ttf')
+from conftest import FONT  # noqa: E402
 
 
 def _ink(char='한'):
-    from utils.render import GlyphRenderer
+    from utils.data.render import GlyphRenderer
     return degrade.ink_of(GlyphRenderer(FONT, robustness.RENDER_SIZE).render(char))
 
 
@@ -126,7 +126,7 @@ def test_held_out_faces_need_a_manifest(tmp_path):
 
 
 def _manifest(folder, font_file):
-    from utils.crawl import write_manifest
+    from utils.data.patches import write_manifest
     row = dict(font_id=3, file=font_file, face_index=0, family='KoOCR Gothic', style='Regular',
                family_key='koocrgothic', kind='printed', split='val', glyphs=2350, skipped=0)
     write_manifest(os.path.join(folder, 'manifest.tsv'), [row, {**row, 'font_id': 4, 'split': 'train'}])

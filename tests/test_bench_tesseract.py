@@ -6,8 +6,9 @@ import shutil
 import numpy as np
 import pytest
 
-from utils.patches import write_patch
-from utils.render import GlyphRenderer
+from utils.data.patches import write_patch
+from utils.data.render import GlyphRenderer
+from utils.io import BUNDLED_FONT
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _spec = importlib.util.spec_from_file_location('bench_tesseract', os.path.join(ROOT, 'bench', 'tesseract_vs_koocr.py'))
@@ -44,5 +45,5 @@ def test_tesseract_reads_a_rendered_syllable():
     pytest.importorskip('tesserocr')
     if not os.path.isfile(KOR):
         pytest.skip('no Tesseract kor data')
-    glyph = GlyphRenderer(os.path.join(ROOT, 'files', 'KoOCRGothic-Regular.ttf'), 48).render('한')
+    glyph = GlyphRenderer(BUNDLED_FONT, 48).render('한')
     assert bench._read_chunk((10, [bench.for_tesseract(glyph, 48)])) == ['한']

@@ -3,21 +3,19 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
 
 import numpy as np
 import pytest
-from local_server import closed_port
 from PIL import Image, ImageDraw
 
 import crawl_data
-from utils import crawl
-from utils.aihub import in_validation, write_aihub_patches
-from utils.patches import list_patches, patch_kind, read_patch, write_patch
-from utils.render import render_glyph
+from utils.data import crawl, patches
+from utils.data.aihub import in_validation, write_aihub_patches
+from utils.data.patches import list_patches, patch_kind, read_patch, write_patch
+from utils.data.render import render_glyph
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = os.path.join(ROOT, 'crawl_data.py')
@@ -53,7 +51,7 @@ def patch_files(folder):
 
 def check_crawl(work, image_size=32, pickle_size=50):
     """Check the patches and manifests of a crawl; returns the manifest rows."""
-    rows = crawl.read_manifest(work / 'data' / 'manifest.tsv')
+    rows = patches.read_manifest(work / 'data' / 'manifest.tsv')
     assert (work / 'val_data' / 'manifest.tsv').read_text() == (work / 'data' / 'manifest.tsv').read_text()
     sides = {}
     for row in rows:
@@ -122,20 +120,14 @@ def test_seed_placement_flags(work):
     rows = {row['font_id']: row for row in check_crawl(work, image_size=96)}
     patch = read_patch(list_patches(str(work / 'data'))[0], 96)
     for image, label, font_id in list(zip(patch.images, patch.labels, patch.fonts))[:5]:
-        expected = render_glyph(rows[font_id]['file'], label, 96, placement='seed', x_offset=8, y_offset=8,
+        expected = render_glyph(rows[font_id]['file'], label, 96, placement='legacy', x_offset=8, y_offset=8,
                                 char_size=80)
         np.testing.assert_array_equal(image, expected)
 
 
-def closed_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
-def test_clova_offline_fails_fast_and_clearly(work):
+def test_clova_offline_fails_fast_and_clearly(work, closed_port):
     env = {key: value for key, value in os.environ.items() if 'proxy' not in key.lower()}
-    env['https_proxy'] = env['http_proxy'] = f'http://127.0.0.1:{closed_port()}'  # no network, even in CI
+    env['https_proxy'] = env['http_proxy'] = f'http://127.0.0.1:{closed_port}'  # no network, even in CI
     started = time.time()
     result = run(work, '--clova=true', '--font_path=clova', *FAST, env=env, timeout=60)
     assert time.time() - started < 30
@@ -146,8 +138,8 @@ def test_clova_offline_fails_fast_and_clearly(work):
     assert not (work / 'data').exists()
 
 
-def test_missing_aihub_path_is_one_clear_line(work):
-    offline = f'http://127.0.0.1:{closed_port()}'
+def test_missing_aihub_path_is_one_clear_line(work, closed_port):
+    offline = f'http://127.0.0.1:{closed_port}'
     result = run(work, '--AIHub=true', '--AIHub_path=nowhere', f'--AIHub_url={offline}', *FAST, timeout=60)
     assert result.returncode != 0 and 'Traceback' not in result.stderr
     lines = result.stderr.strip().splitlines()
@@ -190,7 +182,7 @@ def test_aihub_is_downloaded_when_missing_then_converted(work):
 
 def test_a_cut_off_label_download_is_not_kept_under_its_name(tmp_path):
     from local_server import serve
-    from utils.download import fetch_aihub
+    from utils.data.download import fetch_aihub
     site = tmp_path / 'site'
     _aihub_site(site, fake_aihub(tmp_path / 'source', handwritten=2, printed=2))
     (site / 'printed_label.json').write_text('{"annotations": [', encoding='utf-8')
@@ -220,8 +212,11 @@ def test_bad_flags(flag, message, capsys):
 
 def test_seed_flags_pick_the_placement():
     assert crawl_data.placement_options(crawl_data.parse_args([])) == {'placement': 'center'}
-    seed = crawl_data.placement_options(crawl_data.parse_args(['--x_offset=8', '--y_offset=8', '--char_size=80']))
-    assert seed == {'placement': 'seed', 'x_offset': 8, 'y_offset': 8, 'char_size': 80}
+    legacy = crawl_data.placement_options(crawl_data.parse_args(['--x_offset=8', '--y_offset=8', '--char_size=80']))
+    assert legacy == {'placement': 'legacy', 'x_offset': 8, 'y_offset': 8, 'char_size': 80}
+    # 'seed', the old name of the legacy placement, is still accepted
+    old_name = crawl_data.placement_options(crawl_data.parse_args(['--placement=seed']))
+    assert old_name == {'placement': 'legacy', 'x_offset': None, 'y_offset': None, 'char_size': None}
     args = crawl_data.parse_args(['--clova=true', '--AIHub=False', '--image_test=1'])
     assert (args.clova, args.AIHub, args.image_test) == (True, False, True)
 
@@ -294,7 +289,7 @@ def test_crawl_with_aihub(work):
 
 def test_patch_spool_numbers_past_taken_and_keeps_rows_together(tmp_path):
     rng = np.random.default_rng(0)
-    with crawl.PatchSpool(str(tmp_path), 4) as spool:
+    with patches.PatchSpool(str(tmp_path), 4) as spool:
         for ids in (np.arange(0, 7), np.arange(7, 9), np.arange(9, 20)):  # image i is all i
             spool.add(np.broadcast_to(ids[:, None, None], (len(ids), 4, 4)), [chr(0xAC00 + i) for i in ids],
                       ids % 5)
@@ -340,16 +335,16 @@ def test_a_kind_of_one_family_says_it_holds_none_out():
             dict(kind='printed', family_key='nanumgothic', split='train'),
             dict(kind='printed', family_key='nanumgothic', split='train'),
             dict(kind='printed', family_key='undotum', split='val')]
-    lines = crawl.count_held_out(rows, 0.5)
+    lines = patches.count_held_out(rows, 0.5)
     assert lines[0].startswith('kind clova: 1 family, none held out (a kind needs two families')
     assert lines[1] == 'kind printed: 2 families, 1 held out'
     assert [(r['kind_families'], r['kind_held_out']) for r in rows] == [(1, 0), (2, 1), (2, 1), (2, 1)]
-    assert crawl.count_held_out(rows[:1], 0)[0] == 'kind clova: 1 family, none held out'  # asked for none
+    assert patches.count_held_out(rows[:1], 0)[0] == 'kind clova: 1 family, none held out'  # asked for none
 
 
 def test_manifests_without_the_count_columns_still_read(tmp_path):
     path = tmp_path / 'manifest.tsv'
-    old = crawl.MANIFEST_COLUMNS[:-2]
+    old = patches.MANIFEST_COLUMNS[:-2]
     path.write_text('\t'.join(old) + '\n' + '\t'.join(['0', 'a.ttf', '0', 'A', 'Regular', 'a', 'printed', 'val',
                                                         '10', '0']) + '\n', encoding='utf-8')
-    assert crawl.read_manifest(str(path))[0]['glyphs'] == 10
+    assert patches.read_manifest(str(path))[0]['glyphs'] == 10

@@ -10,8 +10,8 @@ import py7zr
 import pytest
 
 import local_server
-from local_server import QuietHandler, closed_port
-from utils.download import (ArchiveError, DownloadError, WebPageError, download_clova_fonts, download_file,
+from local_server import QuietHandler
+from utils.data.download import (ArchiveError, DownloadError, WebPageError, download_clova_fonts, download_file,
                             extract_archive)
 
 
@@ -75,8 +75,8 @@ def test_download_failure_leaves_nothing(site, tmp_path, gdrive, path):
     assert os.listdir(dest.parent) == []
 
 
-def test_download_closed_port(tmp_path):
-    url = f'http://127.0.0.1:{closed_port()}/file.bin'
+def test_download_closed_port(tmp_path, closed_port):
+    url = f'http://127.0.0.1:{closed_port}/file.bin'
     start = time.monotonic()
     with pytest.raises(DownloadError, match='check the network') as info:
         download_file(url, str(tmp_path / 'file.bin'))
@@ -85,9 +85,9 @@ def test_download_closed_port(tmp_path):
     assert not (tmp_path / 'file.bin').exists() and leftovers(tmp_path) == []
 
 
-def test_gdrive_id_offline(tmp_path, monkeypatch):
+def test_gdrive_id_offline(tmp_path, monkeypatch, closed_port):
     # A proxy on a closed port stands in for a machine without internet.
-    proxy = f'http://127.0.0.1:{closed_port()}'
+    proxy = f'http://127.0.0.1:{closed_port}'
     monkeypatch.setenv('HTTPS_PROXY', proxy)
     monkeypatch.setenv('NO_PROXY', '')
     with pytest.raises(DownloadError, match='Google Drive file id abc123'):

@@ -1,4 +1,4 @@
-"""evaluate.py and utils/metrics, gradcam, plots on a tiny untrained model and a few rendered glyphs.
+"""evaluate.py and utils/evaluation (reports, predictions, gradcam, plots) on a tiny untrained model and a few rendered glyphs.
 
 The data's labels are chosen from the model's own answers (a third its top-1, a third its third answer, a
 third the glyph drawn), so an untrained model scores between 0 and 1 and every metric has something to count.
@@ -15,18 +15,20 @@ from PIL import Image
 
 import evaluate
 import model
-from utils import callbacks, crawl, gradcam, hangul, metrics, patches
-from utils.config import EvaluateConfig
-from utils.render import GlyphRenderer
-from utils.topn import top_n_syllables
+from utils.config import EvaluateConfig, pick
+from utils.data import hangul, patches
+from utils.data.render import GlyphRenderer
+from utils.evaluation import gradcam, reports
+from utils.inference.topn import top_n_syllables
+from utils.training import callbacks
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FONT = os.path.join(ROOT, 'files', 'KoOCRGothic-Regular.ttf')
+from conftest import FONT  # noqa: E402
 SIZE = 32
 SYLLABLES = '가나다라마바사아자차카타파하각값꽃읽'
 # (patch, placement): three "fonts" from one face, drawn three ways.
-FONTS = [('printed_0.pickle', dict(placement='center')), ('printed_1.pickle', dict(placement='seed')),
-         ('clova_0.pickle', dict(placement='seed', char_size=22, x_offset=4, y_offset=2))]
+FONTS = [('printed_0.pickle', dict(placement='center')), ('printed_1.pickle', dict(placement='legacy')),
+         ('clova_0.pickle', dict(placement='legacy', char_size=22, x_offset=4, y_offset=2))]
 TOP_N = 5
 
 
@@ -51,7 +53,7 @@ def write_case(folder, ocr):
         rows.append(dict(font_id=font_id, file=FONT, face_index=0, family='코오씨알 고딕',
                          style=f'Style{font_id}', family_key='koocr', kind=name.split('_')[0], split='val',
                          glyphs=len(labels), skipped=0))
-    crawl.write_manifest(str(folder / 'manifest.tsv'), rows)
+    patches.write_manifest(str(folder / 'manifest.tsv'), rows)
     callbacks.save_model(ocr.model, str(folder / 'weights.h5'))
     return str(folder)
 
@@ -80,7 +82,7 @@ def case(request):
 
 def run(ocr, folder, out, **options):
     logged = []
-    found = metrics.evaluate(ocr, EvaluateConfig(data_path=folder, out=str(out), **options),
+    found = reports.evaluate(ocr, EvaluateConfig(data_path=folder, out=str(out), **options),
                              log=logged.append, progress=False)
     return found, '\n'.join(logged)
 
@@ -242,38 +244,38 @@ def test_image_size_and_mode_must_match(case, tmp_path):
     folder, ocr = case
     config = EvaluateConfig(data_path=folder)
     with pytest.raises(ValueError, match='--image_size=48.*32x32'):
-        metrics.check_options(ocr, config, image_size=48)
+        reports.check_options(ocr, config, image_size=48)
     with pytest.raises(ValueError, match='split_components'):
-        metrics.check_options(ocr, config, split_components=not ocr.config.split_components)
-    metrics.check_options(ocr, config, image_size=SIZE, split_components=ocr.config.split_components)
+        reports.check_options(ocr, config, split_components=not ocr.config.split_components)
+    reports.check_options(ocr, config, image_size=SIZE, split_components=ocr.config.split_components)
     small = tmp_path / 'small'
     small.mkdir()
     patches.write_patch(str(small / 'printed_0.pickle'), np.full((2, 24, 24), 255, np.uint8), ['가', '나'])
     with pytest.raises(ValueError, match=r'are 24x24.*takes 32x32'):
         evaluate.main(['--weights', ocr.weights_path, '--data_path', str(small), '--out', str(tmp_path)])
     with pytest.raises(ValueError, match='no patches'):
-        metrics.check_options(ocr, EvaluateConfig(data_path=str(tmp_path / 'none')))
+        reports.check_options(ocr, EvaluateConfig(data_path=str(tmp_path / 'none')))
 
 
 def test_default_output_dir(tmp_path):
     shipped = tmp_path / 'pretrained' / 'tiny' / 'model.keras'
-    assert metrics.default_output_dir(str(shipped)) == str(tmp_path / 'pretrained' / 'tiny_evaluation')
-    assert metrics.default_output_dir(str(tmp_path / 'logs' / 'weights.h5')) == str(tmp_path / 'logs' / 'evaluation')
+    assert reports.default_output_dir(str(shipped)) == str(tmp_path / 'pretrained' / 'tiny_evaluation')
+    assert reports.default_output_dir(str(tmp_path / 'logs' / 'weights.h5')) == str(tmp_path / 'logs' / 'evaluation')
 
 
-def test_flags_and_defaults():
+def test_flags_are_the_config_fields_with_their_defaults():
     args = evaluate.parse_args([])
-    assert (args.data_path, args.train_data_path, args.patch_size, args.weights, args.top_n) == \
-        ('./val_data', './data', 10, 'default', 5)
-    assert (args.accuracy, args.confusion_matrix, args.class_activation, args.show_augmentation) == \
-        (True, False, False, False)
-    assert (args.class_activation_n, args.image_size, args.split_components, args.out, args.kinds) == \
-        (10, None, None, '', '')
+    assert EvaluateConfig(**pick(EvaluateConfig, args)) == EvaluateConfig()  # one flag per field, same default
+    assert (args.weights, args.image_size, args.split_components) == ('default', None, None)  # the script's own
+    given = evaluate.parse_args(['--kinds=printed,clova', '--top_n=3', '--class_activation=1'])
+    config = EvaluateConfig(**pick(EvaluateConfig, given))
+    assert (config.kinds, config.top_n, config.class_activation) == (['printed', 'clova'], 3, True)
     args = evaluate.parse_args(['--accuracy=false', '--split_components=true', '--image_size=64'])
     assert (args.accuracy, args.split_components, args.image_size) == (False, True, 64)
 
 
-def test_seed_command(split_case):
+@pytest.mark.slow
+def test_original_command(split_case):
     folder, _ = split_case
     weights = os.path.join(folder, 'weights.h5')
     result = subprocess.run(

@@ -4,9 +4,9 @@ import shutil
 
 import pytest
 
-from utils.fonts import FontFace, family_key, font_files, korean_faces, split_by_family
+from utils.data.fonts import FontFace, family_key, font_files, korean_faces, split_by_family
 
-FONT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'files', 'KoOCRGothic-Regular.ttf')
+from conftest import FONT  # noqa: E402
 DEJAVU = '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf'
 
 

@@ -1,7 +1,7 @@
 """utils/hangul.py: jamo ⇄ syllable, charsets, label errors."""
 import pytest
 
-from utils import hangul
+from utils.data import hangul
 
 
 def test_round_trip_all_syllables():

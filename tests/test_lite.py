@@ -4,8 +4,8 @@ import pytest
 
 keras = pytest.importorskip('keras')
 import model  # noqa: E402
-from utils.lite import LiteReader, LiteRunner, read_model_info  # noqa: E402
-from utils.render import GlyphRenderer  # noqa: E402
+from utils.data.render import GlyphRenderer  # noqa: E402
+from utils.inference.lite import LiteReader, LiteRunner, read_model_info  # noqa: E402
 
 from conftest import FONT  # noqa: E402
 
@@ -52,7 +52,7 @@ def test_koocr_answers_with_the_twin_and_the_same_as_keras(saved, big_glyphs):
         np.testing.assert_allclose([p for _, p in row], [p for _, p in expected_row], atol=1e-5)
 
 
-def test_a_stale_twin_is_not_used(saved, tmp_path, capsys):
+def test_a_stale_twin_is_not_used(saved, tmp_path, caplog):
     """A model.keras retrained after its .tflite was written: Keras answers, and the user is told why."""
     ocr = model.KoOCR(weights=str(saved), runtime='keras')
     head = ocr.model.get_layer('CHOSUNG')
@@ -60,20 +60,20 @@ def test_a_stale_twin_is_not_used(saved, tmp_path, capsys):
     ocr.save(str(tmp_path / 'model.keras'))
     (tmp_path / 'model.tflite').write_bytes((saved / 'model.tflite').read_bytes())
     assert model.KoOCR(weights=str(tmp_path)).lite is None
-    assert 'outputs differ' in capsys.readouterr().err
+    assert 'outputs differ' in caplog.text
     with pytest.raises(ValueError, match='model.tflite: outputs differ'):
         model.KoOCR(weights=str(tmp_path), runtime='litert')
 
 
-def test_a_corrupt_or_missing_twin(saved, tmp_path, capsys):
+def test_a_corrupt_or_missing_twin(saved, tmp_path, caplog):
     (tmp_path / 'model.keras').write_bytes((saved / 'model.keras').read_bytes())
     with pytest.raises(FileNotFoundError, match='model.tflite'):
         model.KoOCR(weights=str(tmp_path), runtime='litert')
     assert model.KoOCR(weights=str(tmp_path)).lite is None  # no twin: Keras, quietly
-    assert capsys.readouterr().err == ''
+    assert caplog.text == ''
     (tmp_path / 'model.tflite').write_bytes(b'not a flatbuffer')
     assert model.KoOCR(weights=str(tmp_path)).lite is None
-    assert 'model.tflite' in capsys.readouterr().err
+    assert 'using Keras, not LiteRT' in caplog.text and 'model.tflite' in caplog.text
     with pytest.raises(ValueError, match='model.tflite: not a TFLite model'):
         model.KoOCR(weights=str(tmp_path), runtime='litert')
 

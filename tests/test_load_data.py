@@ -10,10 +10,10 @@ import numpy as np
 import py7zr
 import pytest
 
-from local_server import QuietHandler, closed_port, serve
+from local_server import QuietHandler, serve
 
-from utils.cli import str2bool
-from utils.patches import read_patch, write_patch
+from utils.config import str2bool
+from utils.data.patches import read_patch, write_patch
 
 SCRIPT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'load_data.py')
 
@@ -89,8 +89,8 @@ def test_load_data_truncated_archive(tmp_path, mirror):
     assert [name for name in os.listdir(tmp_path) if name.startswith('.')] == []
 
 
-def test_load_data_offline_mirror(tmp_path):
-    url = f'http://127.0.0.1:{closed_port()}'
+def test_load_data_offline_mirror(tmp_path, closed_port):
+    url = f'http://127.0.0.1:{closed_port}'
     result, seconds = run_script(tmp_path, f'--url={url}')
     assert result.returncode == 1 and seconds < 60
     assert 'python crawl_data.py' in result.stderr and f'{url}/data.7z' in result.stderr
@@ -99,9 +99,9 @@ def test_load_data_offline_mirror(tmp_path):
     assert os.listdir(tmp_path / 'downloads') == []
 
 
-def test_load_data_offline_google_drive(tmp_path):
+def test_load_data_offline_google_drive(tmp_path, closed_port):
     # A proxy on a closed port stands in for a machine without internet.
-    result, seconds = run_script(tmp_path, '--sevenzip=false', proxy=f'http://127.0.0.1:{closed_port()}')
+    result, seconds = run_script(tmp_path, '--sevenzip=false', proxy=f'http://127.0.0.1:{closed_port}')
     assert result.returncode == 1 and seconds < 60
     assert '1HBu43eBO-vXJsJp8crEp_Iih3_U7QSR2' in result.stderr
     assert 'python crawl_data.py' in result.stderr and 'Traceback' not in result.stderr

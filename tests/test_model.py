@@ -8,10 +8,10 @@ import pytest
 from PIL import Image
 
 import model
-from utils import hangul
-from utils.preprocess import prepare
-from utils.render import GlyphRenderer
-from utils.topn import top_n_syllables
+from utils.data import hangul
+from utils.data.render import GlyphRenderer
+from utils.inference.preprocess import prepare
+from utils.inference.topn import top_n_syllables
 
 from conftest import CHARS, FONT
 
@@ -251,7 +251,7 @@ def test_weights_given_as_the_seed_does_or_as_a_path_object(ocr, tmp_path):
     logs = tmp_path / 'logs'
     logs.mkdir()
     ocr.save(str(logs / 'weights.h5'))
-    # The seed resumes with --weights=./logs/weights/ after writing ./logs/weights.h5.
+    # The original resumes with --weights=./logs/weights/ after writing ./logs/weights.h5.
     assert model.find_weights(f'{logs}/weights/') == str(logs / 'weights.h5')
     assert model.find_weights(logs / 'weights.h5') == str(logs / 'weights.h5')
     ocr.save(str(tmp_path / 'a.keras'))

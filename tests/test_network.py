@@ -11,8 +11,8 @@ from network.augment import GlyphAugmentation
 from network.config_layer import ModelInfo
 from network.layers import (POOLINGS, DirectMap, GlobalWeightedAveragePooling2D,
                             GlobalWeightedOutputAveragePooling2D, InkScale, pooling_layer)
-from utils.adabound import AdaBound
-from utils.dataset import Labeler
+from utils.data.dataset import Labeler
+from utils.training.adabound import AdaBound
 
 from conftest import CHARS
 

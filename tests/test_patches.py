@@ -5,8 +5,8 @@ import pickle
 import numpy as np
 import pytest
 
-from utils import patches
-from utils.patches import PatchError, list_patches, patch_kind, read_patch, write_patch
+from utils.data import patches
+from utils.data.patches import PatchError, list_patches, patch_kind, read_patch, write_patch
 
 
 def images(n=3, size=8):
@@ -105,22 +105,6 @@ def test_write_patch_refuses_what_it_would_corrupt(tmp_path):
     with pytest.raises(PatchError, match='uint8'):
         write_patch(path, images(2).astype(np.float32) / 255, ['가', '다'])
     assert os.listdir(tmp_path) == []
-
-
-def test_atomic_write_leaves_nothing_on_failure(tmp_path):
-    path = str(tmp_path / 'printed_0.pickle')
-    write_patch(path, images(), ['가', '나', '다'])
-    before = open(path, 'rb').read()
-
-    def failing(f):
-        f.write(b'half a patch')
-        raise OSError('disk full')
-    with pytest.raises(OSError, match='disk full'):
-        patches.atomic_write(path, failing)
-    with pytest.raises(OSError, match='disk full'):
-        patches.atomic_write(str(tmp_path / 'printed_1.pickle'), failing)
-    assert os.listdir(tmp_path) == ['printed_0.pickle']  # no temp, no new file
-    assert open(path, 'rb').read() == before  # the old patch untouched
 
 
 def test_list_patches(tmp_path):

@@ -4,8 +4,8 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from conftest import FONT
-from utils.preprocess import clean_glyph, flatten_and_stretch, ink_dark, otsu_threshold, prepare
-from utils.render import glyph_margin, ink_box
+from utils.data.render import glyph_margin, ink_box
+from utils.inference.preprocess import clean_glyph, flatten_and_stretch, ink_dark, otsu_threshold, prepare
 
 SIZE = 32
 

@@ -50,7 +50,7 @@ def test_zero_steps_refused_and_config_round_trip():
 
 
 def test_step_outputs_are_labelled_like_their_heads():
-    from utils.dataset import Labeler
+    from utils.data.dataset import Labeler
     labeler = Labeler(True, ['가', '힣'], ['CHOSUNG', step_name('CHOSUNG', 1), 'JONGSUNG_step0'])
     targets = labeler.targets(['힣'])
     assert targets['CHOSUNG_step1'] == targets['CHOSUNG'] == 18 and targets['JONGSUNG_step0'] == 27

@@ -14,10 +14,12 @@ import tensorflow as tf
 
 import model
 import train
-from utils import callbacks, hangul
-from utils.dataset import Labeler, PatchDataset
-from utils.optimizers import OPTIMIZER_NAMES
-from utils.patches import write_patch
+from utils.config import NetworkConfig, TrainConfig, pick
+from utils.data import hangul
+from utils.data.dataset import Labeler, PatchDataset
+from utils.data.patches import write_patch
+from utils.training import callbacks
+from utils.training.optimizers import OPTIMIZER_NAMES
 
 from conftest import CHARS, OUTSIDE, ROOT, variants
 
@@ -133,6 +135,7 @@ def history_rows(log_dir):
         return list(csv.DictReader(f))
 
 
+@pytest.mark.slow
 def test_train_writes_checkpoints_then_resumes(patch_dirs, tmp_path, charset_file):
     train_dir, val_dir, _ = patch_dirs
     log_dir = str(tmp_path / 'logs')
@@ -171,7 +174,8 @@ def test_train_writes_checkpoints_then_resumes(patch_dirs, tmp_path, charset_fil
     assert model.KoOCR(weights=os.path.join(log_dir, 'best.keras')).charset == ocr.charset
 
 
-def test_a_best_loss_is_not_taken_for_a_best_accuracy(patch_dirs, tmp_path, charset_file, capsys):
+@pytest.mark.slow
+def test_a_best_loss_is_not_taken_for_a_best_accuracy(patch_dirs, tmp_path, charset_file, caplog):
     """Run 1 had no held-out patches (a val folder with only a manifest, as crawl_data.py --val_ratio=0
     leaves): its best is a loss. Run 2 validates: its first val_top1 is a new best, whatever that loss."""
     train_dir, val_dir, _ = patch_dirs
@@ -182,7 +186,7 @@ def test_a_best_loss_is_not_taken_for_a_best_accuracy(patch_dirs, tmp_path, char
     options = dict(data_path=train_dir, log_dir=log_dir, batch_size=16, optimizer='adam', **QUIET)
     model.KoOCR(weights=None, charset=charset_file, **TINY).train(epochs=1, val_path=str(empty_val), lr=0.01,
                                                                    **options)
-    assert 'holds no patches: training without validation' in capsys.readouterr().err
+    assert 'holds no patches: training without validation' in caplog.text
     state = callbacks.read_state(log_dir)
     assert state['monitor'] == 'loss' and state['best'] > 0
     os.remove(os.path.join(log_dir, 'best.keras'))
@@ -264,7 +268,9 @@ def test_wandb_without_the_package_is_a_clear_error(patch_dirs, tmp_path, charse
 
 # train.py --------------------------------------------------------------------------------------------
 
-def test_seed_commands_train_then_resume(patch_dirs, tmp_path):
+@pytest.mark.slow
+@pytest.mark.slow
+def test_original_commands_train_then_resume(patch_dirs, tmp_path):
     train_dir, val_dir, _ = patch_dirs
     log_dir = str(tmp_path / 'logs')
     data = [f'--data_path={train_dir}', f'--val_path={val_dir}', f'--log_dir={log_dir}']
@@ -272,7 +278,7 @@ def test_seed_commands_train_then_resume(patch_dirs, tmp_path):
                        '--direct_map=true', '--epochs=1', *data)
     assert first.returncode == 0, first.stderr[-3000:]
     assert callbacks.read_state(log_dir)['epoch'] == 1
-    assert os.path.isdir(os.path.join(log_dir, 'fit'))  # TensorBoard is on by default, as in the seed
+    assert os.path.isdir(os.path.join(log_dir, 'fit'))  # TensorBoard is on by default, as in the original
     second = run_script(TRAIN_PY, '--learning_rate=0.00003', '--optimizer=adabound', '--image_size=32',
                         f'--weights={log_dir}/weights/', '--fc_link=GWAP', '--batch_size=16', '--epochs=2',
                         '--patch_size=20', *data)
@@ -280,6 +286,11 @@ def test_seed_commands_train_then_resume(patch_dirs, tmp_path):
     assert 'ignoring' not in second.stderr  # the flags it repeats agree with the saved network
     state = callbacks.read_state(log_dir)
     assert state['epoch'] == 2 and '--weights=' in state['command']
+    # The whole config is recorded as fields, so the run can be repeated from the file.
+    assert state['network']['direct_map'] is True and state['network']['network'] == 'compact'
+    assert (state['train']['epochs'], state['train']['batch_size'], state['train']['patch_size']) == (2, 16, 20)
+    again = train.parse_args([f'--config={log_dir}/train_state.json'])
+    assert (again.optimizer, again.learning_rate, again.batch_size, again.direct_map) == ('adabound', 3e-5, 16, True)
     assert [row['epoch'] for row in history_rows(log_dir)] == ['0', '1']
     resumed = model.KoOCR(weights=os.path.join(log_dir, 'weights.h5'))
     assert resumed.config.direct_map and resumed.config.network == 'compact'
@@ -302,10 +313,9 @@ def test_bad_flag_values_are_refused_by_the_parser():
     args = train.parse_args(['--split_components=false', '--fc_link=', '--epochs=3', '--learning_rate=3e-5'])
     assert (args.split_components, args.fc_link, args.epochs, args.learning_rate) == (False, '', 3, 3e-5)
     defaults = train.parse_args([])
-    assert (defaults.network, defaults.fc_link, defaults.optimizer, defaults.batch_size, defaults.epochs,
-            defaults.learning_rate, defaults.patch_size, defaults.image_size, defaults.refinement_t,
-            defaults.adversarial_ratio, defaults.log_tensorboard) == \
-        ('melnyk', 'GWAP', 'adabound', 32, 50, 0.001, 10, 96, 4, 0.15, True)
+    # One flag per field of the configs, with the field's default: an option is written once.
+    assert NetworkConfig(**pick(NetworkConfig, defaults)) == NetworkConfig()
+    assert TrainConfig(**pick(TrainConfig, defaults)) == TrainConfig()
 
 
 # tf.distribute ---------------------------------------------------------------------------------------
@@ -329,6 +339,7 @@ MIRRORED = textwrap.dedent('''
 ''')
 
 
+@pytest.mark.slow
 def test_two_replica_mirrored_strategy_trains(patch_dirs, tmp_path, charset_file):
     train_dir, _, _ = patch_dirs
     result = run_script('-c', MIRRORED, train_dir, charset_file, str(tmp_path))
@@ -350,12 +361,11 @@ def test_history_csv_takes_a_new_column_on_resume(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ['history.csv']  # no temp file left
 
 
-def test_resuming_with_other_network_flags_says_they_are_ignored(tmp_path, charset_file, capsys):
+def test_resuming_with_other_network_flags_says_they_are_ignored(tmp_path, charset_file, caplog):
     model.KoOCR(weights=None, charset=charset_file, **TINY).save(str(tmp_path / 'model.keras'))
     argv = [f'--weights={tmp_path}', '--image_size=64', '--epochs=3']
     assert train.given_network_options(train.parse_args(argv), argv) == {'image_size': 64}
     assert train.given_network_options(train.parse_args(argv[1:]), argv[1:])['network'] == 'melnyk'
     loaded = model.KoOCR(weights=str(tmp_path), image_size=64)
     assert loaded.image_size == TINY['image_size']
-    assert f"model.keras was built with image_size={TINY['image_size']}; ignoring image_size=64" in \
-        capsys.readouterr().err
+    assert f"model.keras was built with image_size={TINY['image_size']}; ignoring image_size=64" in caplog.text

@@ -1,13 +1,85 @@
-"""Every option of a network and of a training run, with its default, in one place.
+"""Every option of a network, a training run and an evaluation, with its default, in one place.
 
-``train.py``'s flags are generated from these dataclasses, and ``KoOCR(...)`` / ``KoOCR.train(...)`` take
-the same names, so an option is written once.
+The scripts' flags are generated from these dataclasses, and ``KoOCR(...)`` / ``KoOCR.train(...)`` take
+the same names, so an option is written once. Each dataclass checks its values when it is made (string
+switches against what exists, numbers against ``RANGES``), so a bad option fails before any data is read,
+with a ValueError that quotes the value and what is allowed.
+
+It stays at ``utils/config.py``, not under ``utils/training/``: ``NetworkConfig`` serves building and
+loading, ``EvaluateConfig`` the evaluation, and every script's parser reads it.
 """
 import argparse
 import dataclasses
+import json
+import os
 from dataclasses import dataclass, field
 
-from utils.cli import str2bool
+from utils.data.hangul import CHARSET_NAMES
+from utils.data.patches import KINDS
+
+# The registry names of network/ (network.BACKBONES) and its poolings (network.layers.POOLINGS); utils may
+# not import network, so they are listed here and tests/test_config.py keeps the lists equal.
+NETWORKS = ('melnyk', 'fire', 'compact', 'VGG16', 'inception-resnet', 'mobilenet', 'efficient-net')
+FC_LINKS = ('', 'GAP', 'GWAP', 'GWOAP')
+OPTIMIZERS = ('sgd', 'adam', 'adabound')
+LR_SCHEDULES = ('constant', 'cosine')
+# Options of the original's methods that are not built yet: set, they are refused here, in one place.
+UNBUILT = ('adversarial_learning', 'fit_discriminator')
+# (lowest, highest, lowest excluded): None is no bound.
+RANGES = {
+    'image_size': (8, None, False), 'width': (0, None, True), 'refinement_t': (1, None, False),
+    'patch_size': (1, None, False), 'epochs': (1, None, False), 'learning_rate': (0, None, True),
+    'batch_size': (1, None, False), 'adversarial_ratio': (0, None, False),
+    'top_n': (1, None, False), 'class_activation_n': (1, None, False),
+}
+
+_TRUE = ('true', '1', 'yes', 'y', 't')
+_FALSE = ('false', '0', 'no', 'n', 'f')
+
+
+def str2bool(value):
+    """argparse type for the original's ``--flag=true`` style: true/false, 1/0, yes/no (any case)."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise argparse.ArgumentTypeError(f'expected true or false (or 1/0, yes/no), got {value!r}')
+
+
+def parse_kinds(kinds):
+    """'printed,clova' (or a list) -> ['printed', 'clova']; '' -> [] (every kind). Unknown kinds are refused."""
+    names = [kind.strip() for kind in (kinds.split(',') if isinstance(kinds, str) else kinds or ())]
+    names = [kind for kind in names if kind]
+    unknown = set(names) - set(KINDS)
+    if unknown:
+        raise ValueError(f'unknown data kinds {sorted(unknown)}; choose from {KINDS}')
+    return names
+
+
+def _check_choice(name, value, allowed):
+    if value not in allowed:
+        raise ValueError(f'{name}={value!r}; choose from {allowed}')
+
+
+def _check_ranges(config):
+    for f in dataclasses.fields(config):
+        if f.name not in RANGES:
+            continue
+        value, (low, high, open_low) = getattr(config, f.name), RANGES[f.name]
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f'{f.name}={value!r}: expected a number')
+        if (low is not None and (value <= low if open_low else value < low)) or (high is not None and value > high):
+            bound = f'above {low}' if open_low else f'at least {low}'
+            raise ValueError(f'{f.name}={value!r}: must be {bound}' + (f' and at most {high}' if high else ''))
+
+
+def _refuse_unbuilt(config):
+    for name in UNBUILT:
+        if getattr(config, name, False):
+            raise NotImplementedError(f'--{name} is not available yet in this version of KoOCR')
 
 
 @dataclass
@@ -24,15 +96,25 @@ class NetworkConfig:
     refinement_t: int = field(default=4, metadata={'help': 'refinement steps'})
     adversarial_learning: bool = field(default=False, metadata={'help': 'printed-guided adversarial features'})
 
+    def __post_init__(self):
+        _check_choice('network', self.network, NETWORKS)
+        _check_choice('fc_link', self.fc_link, FC_LINKS)
+        # A charset file is read when the network is built; a loaded model carries its charset inside, so
+        # the file it was built from need not exist any more.
+        if not isinstance(self.charset, str) or not self.charset:
+            raise ValueError(f'charset={self.charset!r}; choose from {CHARSET_NAMES} or name a charset file')
+        _check_ranges(self)
+        _refuse_unbuilt(self)
+
 
 @dataclass
 class TrainConfig:
     data_path: str = field(default='./data', metadata={'help': 'training patches'})
     val_path: str = field(default='./val_data', metadata={'help': 'validation patches (held-out fonts)'})
     patch_size: int = field(default=10, metadata={'help': 'patches held in memory at once'})
-    kinds: str = field(default='', metadata={'help': 'comma-separated data kinds to train on (default: all)'})
+    kinds: list = field(default='', metadata={'help': 'comma-separated data kinds to train on (default: all)'})
     epochs: int = field(default=50, metadata={'help': "last epoch; a resumed run that has done that many "
-                                                      "trains that many more (the seed's resume)"})
+                                                      "trains that many more (the original's resume)"})
     learning_rate: float = field(default=0.001, metadata={'help': 'initial learning rate'})
     lr_schedule: str = field(default='constant', metadata={'help': "'constant' or 'cosine' over the epochs"})
     optimizer: str = field(default='adabound', metadata={'help': 'sgd, adam or adabound'})
@@ -47,13 +129,20 @@ class TrainConfig:
     log_dir: str = field(default='./logs', metadata={'help': 'weights, checkpoints and logs'})
     seed: int = field(default=0, metadata={'help': 'random seed'})
 
+    def __post_init__(self):
+        self.kinds = parse_kinds(self.kinds)
+        _check_choice('optimizer', self.optimizer, OPTIMIZERS)
+        _check_choice('lr_schedule', self.lr_schedule, LR_SCHEDULES)
+        _check_ranges(self)
+        _refuse_unbuilt(self)
+
 
 @dataclass
 class EvaluateConfig:
     data_path: str = field(default='./val_data', metadata={'help': 'patches to evaluate on'})
     train_data_path: str = field(default='./data', metadata={'help': 'patches for --show_augmentation'})
     patch_size: int = field(default=10, metadata={'help': 'patches held in memory at once'})
-    kinds: str = field(default='', metadata={'help': 'comma-separated data kinds (default: all)'})
+    kinds: list = field(default='', metadata={'help': 'comma-separated data kinds (default: all)'})
     accuracy: bool = field(default=True, metadata={'help': 'top-1/top-n accuracy, misread examples'})
     confusion_matrix: bool = field(default=False, metadata={
         'help': 'jamo confusion matrices (split mode) or the most confused pairs (complete mode)'})
@@ -65,17 +154,51 @@ class EvaluateConfig:
     out: str = field(default='', metadata={'help': 'folder for figures and metrics.json (default: '
                                                    'pretrained/NAME_evaluation, else <weights dir>/evaluation)'})
 
+    def __post_init__(self):
+        self.kinds = parse_kinds(self.kinds)
+        _check_ranges(self)
+
+
+def _flag_type(f):
+    if f.type in (bool, 'bool'):
+        return str2bool
+    name = f.type if isinstance(f.type, str) else f.type.__name__
+    return {'int': int, 'float': float}.get(name, str)
+
 
 def add_arguments(parser, *configs):
-    """One ``--name`` flag per field of the given dataclasses, typed from the default."""
+    """One ``--name`` flag per field of the given dataclasses, typed from the field's type."""
     for config in configs:
         for f in dataclasses.fields(config):
-            kind = str2bool if f.type in (bool, 'bool') else {'int': int, 'float': float}.get(
-                f.type if isinstance(f.type, str) else f.type.__name__, str)
-            parser.add_argument(f'--{f.name}', type=kind, default=f.default, help=f.metadata.get('help'))
+            parser.add_argument(f'--{f.name}', type=_flag_type(f), default=f.default, help=f.metadata.get('help'))
 
 
 def pick(config_class, values):
     """The fields of ``config_class`` found in ``values`` (a dict or argparse Namespace)."""
     values = vars(values) if isinstance(values, argparse.Namespace) else values
     return {f.name: values[f.name] for f in dataclasses.fields(config_class) if f.name in values}
+
+
+def read_config_file(path, *config_classes):
+    """The fields of the given dataclasses in a JSON file: a flat object of field names, or one written
+    by a run (``train_state.json``, a shipped ``config.json``) with them under 'network' and 'train'.
+    Unknown names are refused, naming the file."""
+    from utils.io import read_json
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f'{path}: no such config file')
+    content = read_json(path, 'a KoOCR config')
+    if not isinstance(content, dict):
+        raise ValueError(f'{path}: expected a JSON object of options')
+    names = {f.name for cls in config_classes for f in dataclasses.fields(cls)}
+    sections = [content[key] for key in ('network', 'train') if isinstance(content.get(key), dict)]
+    # A run's record keeps other facts beside its options (epochs done, the command): only its sections count.
+    flat = {k: v for section in sections for k, v in section.items()} if sections else content
+    unknown = set(flat) - names
+    if unknown:
+        raise ValueError(f'{path}: unknown options {sorted(unknown)}')
+    return flat
+
+
+def as_record(config):
+    """A config as JSON-ready plain values (kinds as a list)."""
+    return json.loads(json.dumps(dataclasses.asdict(config)))

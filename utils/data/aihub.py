@@ -3,22 +3,22 @@
 Layout under ``aihub_path``: ``handwritten_label.json`` (or, as another AIHub release names it,
 ``handwriting_data_info1.json``) with images in ``1_syllable/`` or ``2_syllable/``, ``printed_label.json``
 (or ``printed_data_info.json``) with images in ``syllable/``; either part alone is converted too. Only
-'글자(음절)' (syllable) annotations are used.
-The seed deleted each image after reading it; we only read.
+'글자(음절)' (syllable) annotations are used. The original deleted each image after reading it; we only read.
 """
 import collections
-import contextlib
 import hashlib
-import json
+import logging
 import os
-import warnings
 
 import numpy as np
 from tqdm import tqdm
 
-from utils.crawl import PatchSpool
-from utils.hangul import is_syllable
-from utils.preprocess import prepare
+from utils.data.hangul import is_syllable
+from utils.data.patches import SplitSpools
+from utils.inference.preprocess import prepare
+from utils.io import read_json
+
+log = logging.getLogger(f'koocr.{__name__}')
 
 SYLLABLE_TYPE = '글자(음절)'
 KINDS = {  # kind -> (label file names, first found wins; image folders)
@@ -37,23 +37,12 @@ def _label_names(kinds):
 
 
 def _load_labels(path):
-    try:
-        with open(path, encoding='utf-8') as f:
-            content = json.load(f)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ValueError(f'{path}: not valid JSON ({e})') from None
+    content = read_json(path)
     if not isinstance(content, dict) or not isinstance(content.get('annotations'), list):
         raise ValueError(f"{path}: expected an object with an 'annotations' list")
     file_names = {str(image.get('id')): image.get('file_name')
                   for image in content.get('images') or [] if isinstance(image, dict)}
     return content['annotations'], file_names
-
-
-def load_glyph(path, image_size):
-    """A grey ink-dark normalized (S, S) uint8 glyph from an image file (prepared as ``predict`` prepares
-    a user's image), or None when it has no ink."""
-    glyph = prepare(path, image_size)
-    return None if glyph.min() == 255 else glyph
 
 
 class AIHubSamples:
@@ -79,8 +68,8 @@ class AIHubSamples:
                 f'{aihub_path}: no AIHub label file ({", ".join(_label_names(missing))}); the folder holds '
                 + (', '.join(held[:20]) + (f' and {len(held) - 20} more' if len(held) > 20 else '') or 'nothing'))
         if missing:
-            warnings.warn(f'{aihub_path}: no {" or ".join(missing)} label file ({", ".join(_label_names(missing))})'
-                          f': converting {" and ".join(k for k in found if k not in missing)} only', stacklevel=2)
+            log.warning(f'{aihub_path}: no {" or ".join(missing)} label file ({", ".join(_label_names(missing))})'
+                        f': converting {" and ".join(k for k in found if k not in missing)} only')
         self.label_paths = {kind: path for kind, path in found.items() if path}
         self.kinds = tuple(self.label_paths)
         self.counts = {kind: collections.Counter() for kind in self.kinds}
@@ -118,16 +107,16 @@ class AIHubSamples:
                 if path is None:
                     counts['missing_image'] += 1
                     if counts['missing_image'] <= NAMED_MISSING:
-                        warnings.warn(f'{self.aihub_path}: image {image_id} of {kind} label {label!r} not found '
-                                      f'under {", ".join(KINDS[kind][1])}/: skipped', stacklevel=3)
+                        log.warning(f'{self.aihub_path}: image {image_id} of {kind} label {label!r} not found '
+                                    f'under {", ".join(KINDS[kind][1])}/: skipped')
                     continue
-                try:
-                    image = load_glyph(path, self.image_size)
+                try:  # prepared as predict() prepares a user's image
+                    image = prepare(path, self.image_size)
                 except (OSError, ValueError) as e:
-                    warnings.warn(f'{path}: unreadable image skipped ({e})', stacklevel=3)
+                    log.warning(f'{path}: unreadable image skipped ({e})')
                     counts['unreadable_image'] += 1
                     continue
-                if image is None:
+                if image.min() == 255:  # prepare() keeps an image without ink blank
                     counts['blank_image'] += 1
                     continue
                 counts['used'] += 1
@@ -160,19 +149,10 @@ def write_aihub_patches(aihub_path, image_size, pickle_path, val_path, val_ratio
     (see ``in_validation``). Returns the paths written."""
     samples = convert_aihub(aihub_path, image_size, with_ids=True)
     folders = {'train': pickle_path, 'val': val_path}
-    paths = []
-    with contextlib.ExitStack() as stack:
-        spools = {}
+    with SplitSpools(folders, image_size) as spools:
         for kind, image, label, image_id in tqdm(samples, desc='AIHub', unit='image'):
-            key = ('val' if in_validation(image_id, val_ratio, seed) else 'train', kind)
-            if key not in spools:
-                spools[key] = stack.enter_context(PatchSpool(folders[key[0]], image_size))
-            spools[key].add(image[None], [label])
-        rng = np.random.default_rng(seed)
-        for (part, kind), spool in sorted(spools.items()):
-            written = spool.write(kind, pickle_size, rng)
-            log(f'{folders[part]}: {len(written)} AIHub {kind} patches, {len(spool)} images')
-            paths += written
+            spools.add('val' if in_validation(image_id, val_ratio, seed) else 'train', kind, image[None], [label])
+        paths = spools.write(pickle_size, np.random.default_rng(seed), source='AIHub ', log=log)
     for kind, counts in samples.counts.items():
         log(f'AIHub {kind}: ' + ', '.join(f'{n} {what}' for what, n in sorted(counts.items())))
     return paths

@@ -1,24 +1,25 @@
 """Draw one character of one font face as an S×S uint8 image, ink 0 on white 255.
 
-Two placements: the seed's (text origin at ``x_offset, y_offset``, font size ``char_size``) and centred
+Two placements: the original's ('legacy') (text origin at ``x_offset, y_offset``, font size ``char_size``) and centred
 (the ink box scaled to fill the image less a margin, aspect kept), the default because many fonts' metrics
-push glyphs out of the seed's box, and because ``normalize_glyph`` does the same to a user's image.
+push glyphs out of the original's box, and because ``normalize_glyph`` does the same to a user's image.
 """
 import numpy as np
 from fontTools.ttLib import TTFont
 from PIL import Image, ImageDraw, ImageFont
 
-# The seed's table: image size -> (x_offset, y_offset, char_size).
-SEED_OFFSETS = {64: (5, 5, 50), 96: (8, 8, 80), 128: (14, 10, 100), 256: (50, 10, 200)}
-PLACEMENTS = ('center', 'seed')
+# The original's table: image size -> (x_offset, y_offset, char_size).
+LEGACY_OFFSETS = {64: (5, 5, 50), 96: (8, 8, 80), 128: (14, 10, 100), 256: (50, 10, 200)}
+PLACEMENTS = ('center', 'legacy')
+PLACEMENT_ALIASES = {'seed': 'legacy'}  # its old name: "seed" now means the random seed only
 _NOTDEF_PROBE = '\U0010FFFD'  # a private-use code point no font maps: renders .notdef
 
 
-def seed_offsets(image_size):
-    """The seed's (x_offset, y_offset, char_size) for a size, scaled from 64 px for sizes not in its table."""
-    if image_size in SEED_OFFSETS:
-        return SEED_OFFSETS[image_size]
-    x, y, size = SEED_OFFSETS[64]
+def legacy_offsets(image_size):
+    """The original's (x_offset, y_offset, char_size) for a size, scaled from 64 px for sizes not in its table."""
+    if image_size in LEGACY_OFFSETS:
+        return LEGACY_OFFSETS[image_size]
+    x, y, size = LEGACY_OFFSETS[64]
     scale = image_size / 64
     return round(x * scale), round(y * scale), round(size * scale)
 
@@ -69,15 +70,16 @@ class GlyphRenderer:
 
     def __init__(self, font_path, image_size, face_index=0, placement='center',
                  x_offset=None, y_offset=None, char_size=None):
+        placement = PLACEMENT_ALIASES.get(placement, placement)
         if placement not in PLACEMENTS:
             raise ValueError(f'placement={placement!r}; choose from {PLACEMENTS}')
-        default_x, default_y, default_size = seed_offsets(image_size)
+        default_x, default_y, default_size = legacy_offsets(image_size)
         self.image_size, self.placement = image_size, placement
         self.x_offset = default_x if x_offset is None else x_offset
         self.y_offset = default_y if y_offset is None else y_offset
         self.char_size = default_size if char_size is None else char_size
         # Centred glyphs are drawn large, then scaled down: smoother than drawing at the final size.
-        font_size = self.char_size if placement == 'seed' else 2 * image_size
+        font_size = self.char_size if placement == 'legacy' else 2 * image_size
         try:
             self.font = ImageFont.truetype(font_path, font_size, index=face_index)
             with TTFont(font_path, fontNumber=face_index, lazy=True) as face:
@@ -87,7 +89,7 @@ class GlyphRenderer:
         self.notdef = self._draw(_NOTDEF_PROBE)
 
     def _draw(self, char):
-        if self.placement == 'seed':
+        if self.placement == 'legacy':
             image = Image.new('L', (self.image_size, self.image_size), 255)
             ImageDraw.Draw(image).text((self.x_offset, self.y_offset), char, font=self.font, fill=0)
             return np.asarray(image)

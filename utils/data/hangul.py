@@ -14,6 +14,12 @@ COMPONENTS = {'CHOSUNG': CHOSUNG, 'JUNGSUNG': JUNGSUNG, 'JONGSUNG': JONGSUNG}
 FIRST_SYLLABLE = 0xAC00
 SYLLABLE_COUNT = len(CHOSUNG) * len(JUNGSUNG) * len(JONGSUNG)  # 11,172
 CHARSET_NAMES = ('ksx1001', 'all')
+SPLIT_OUTPUTS = {name: len(jamo) for name, jamo in COMPONENTS.items()}  # the split model's heads
+
+
+def output_sizes(split_components, charset_size):
+    """{output name: classes}: CHOSUNG/JUNGSUNG/JONGSUNG (19/21/28) or 'output' over the charset."""
+    return dict(SPLIT_OUTPUTS) if split_components else {'output': charset_size}
 
 
 def is_syllable(char):

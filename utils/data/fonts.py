@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from fontTools.ttLib import TTFont
 
-from utils.render import GlyphRenderer
+from utils.data.render import GlyphRenderer
 
 # fontTools logs harmless table quirks of some Debian fonts ("extra bytes in post.stringData array").
 logging.getLogger('fontTools').setLevel(logging.ERROR)

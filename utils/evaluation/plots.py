@@ -9,7 +9,6 @@ image instead of dozens of axes draws many times faster and keeps every pixel sh
 import contextlib
 import functools
 import io
-import os
 
 import matplotlib
 import numpy as np
@@ -18,10 +17,10 @@ from matplotlib import font_manager
 from matplotlib.figure import Figure
 from PIL import Image
 
-from utils import hangul, patches
+from utils.data import hangul
+from utils.io import BUNDLED_FONT, atomic_write
 
-FONT_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                         'files', 'KoOCRGothic-Regular.ttf')
+FONT_PATH = BUNDLED_FONT
 NO_FINAL = '없음'  # JONGSUNG 0 (no final consonant): the bundled font has no '∅'
 RIGHT, WRONG = '#1a7f37', '#c62828'
 DPI = 150
@@ -73,7 +72,7 @@ def _save(figure, path, tight=False):
     buffer = io.BytesIO()
     figure.savefig(buffer, format='png', dpi=DPI, facecolor='white', bbox_inches='tight' if tight else None,
                    pad_inches=0.15)
-    patches.atomic_write(path, lambda f: f.write(buffer.getvalue()))
+    atomic_write(path, lambda f: f.write(buffer.getvalue()))
     return path
 
 

@@ -1,20 +1,38 @@
-"""Training callbacks: held-out syllable accuracy, the resume state, the history, zipped weights, the
-learning-rate schedule."""
+"""Training callbacks: held-out syllable accuracy, checkpoints, the resume state, the history, zipped
+weights, the learning-rate schedule."""
 import csv
 import io
-import json
 import math
 import os
 import time
 import zipfile
+from dataclasses import dataclass
 
 import keras
-import numpy as np
 
-from utils import patches
-from utils.topn import top_n_syllables
+from utils.evaluation.predictions import predict_dataset
+from utils.io import atomic_write, read_json, write_json, write_text
 
 STATE_FILE = 'train_state.json'
+
+
+@dataclass(frozen=True)
+class Monitor:
+    """A figure in the epoch's logs and whether a new best is higher ('max') or lower ('min')."""
+    name: str
+    mode: str
+
+    def __post_init__(self):
+        if self.mode not in ('max', 'min'):
+            raise ValueError(f"Monitor mode={self.mode!r}; choose from ('max', 'min')")
+
+    def better(self, value, best):
+        """Whether ``value`` beats ``best`` (None: nothing to beat yet)."""
+        return best is None or (value > best if self.mode == 'max' else value < best)
+
+
+VAL_TOP1 = Monitor('val_top1', 'max')  # held-out syllable accuracy, when there is validation data
+LOSS = Monitor('loss', 'min')          # the training loss, without
 
 
 def read_state(folder):
@@ -22,19 +40,14 @@ def read_state(folder):
     path = os.path.join(folder, STATE_FILE)
     if not os.path.isfile(path):
         return {}
-    try:
-        with open(path, encoding='utf-8') as f:
-            state = json.load(f)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ValueError(f'{path}: not a training state (JSON) ({e}); delete it to start the epochs anew') from None
+    state = read_json(path, 'a training state (JSON)', '; delete it to start the epochs anew')
     if not isinstance(state, dict):
         raise ValueError(f'{path}: expected a JSON object')
     return state
 
 
 def write_state(folder, state):
-    patches.atomic_write(os.path.join(folder, STATE_FILE),
-                         lambda f: f.write(json.dumps(state, indent=2).encode('utf-8')))
+    write_json(os.path.join(folder, STATE_FILE), state)
 
 
 def cosine_schedule(learning_rate, epochs, warmup=0.3):
@@ -77,17 +90,10 @@ class SyllableAccuracy(keras.callbacks.Callback):
         self.dataset, self.charset = dataset, list(charset)
 
     def on_epoch_end(self, epoch, logs=None):
-        top1 = top5 = total = 0
-        index = {c: i for i, c in enumerate(self.charset)}
-        for images, labels, _, _ in self.dataset.examples():
-            outputs = self.model.predict(images[..., None].astype('float32'), batch_size=256, verbose=0)
-            best, _ = top_n_syllables(outputs, self.charset, 5)
-            truth = np.array([index[label] for label in labels])
-            top1 += int((best[:, 0] == truth).sum())
-            top5 += int((best == truth[:, None]).any(axis=1).sum())
-            total += len(labels)
-        if logs is not None and total:
-            logs['val_top1'], logs['val_top5'] = top1 / total, top5 / total
+        if logs is None or not self.dataset.count:
+            return
+        predictions = predict_dataset(self.model, self.charset, self.dataset, top_n=5, progress=False)
+        logs['val_top1'], logs['val_top5'] = float(predictions.correct.mean()), float(predictions.in_top.mean())
 
 
 def save_model(model, path):
@@ -109,20 +115,16 @@ def save_model(model, path):
 
 
 class SaveModel(keras.callbacks.Callback):
-    """Save the model after every epoch, or only when ``monitor`` reaches a new best (higher is better
-    for 'top1'/'top5'/'accuracy' scores, lower for losses)."""
+    """Save the model after every epoch, or only when ``monitor`` (a ``Monitor``) reaches a new best."""
 
     def __init__(self, path, monitor=None, best=None):
         super().__init__()
         self.path, self.monitor, self.best = path, monitor, best
-        self.higher = monitor is not None and 'loss' not in monitor
 
     def on_epoch_end(self, epoch, logs=None):
-        value = (logs or {}).get(self.monitor) if self.monitor else None
         if self.monitor:
-            if value is None:
-                return
-            if self.best is not None and (value <= self.best if self.higher else value >= self.best):
+            value = (logs or {}).get(self.monitor.name)
+            if value is None or not self.monitor.better(value, self.best):
                 return
             self.best = value
         save_model(self.model, self.path)
@@ -152,13 +154,12 @@ class TrainState(keras.callbacks.Callback):
 
     def __init__(self, folder, state, monitor):
         super().__init__()
-        self.folder, self.state, self.monitor = folder, {**state, 'monitor': monitor}, monitor
+        self.folder, self.state, self.monitor = folder, {**state, 'monitor': monitor.name}, monitor
 
     def on_epoch_end(self, epoch, logs=None):
-        value = (logs or {}).get(self.monitor)
+        value = (logs or {}).get(self.monitor.name)
         self.state['epoch'] = epoch + 1
-        if value is not None and ('best' not in self.state or
-                                  (value < self.state['best'] if 'loss' in self.monitor else value > self.state['best'])):
+        if value is not None and self.monitor.better(value, self.state.get('best')):
             self.state['best'] = float(value)
         write_state(self.folder, self.state)
 
@@ -183,11 +184,11 @@ class HistoryCSV(keras.callbacks.Callback):
         writer = csv.DictWriter(text, columns, lineterminator='\n')
         writer.writeheader()
         writer.writerows(rows)
-        patches.atomic_write(self.path, lambda f: f.write(text.getvalue().encode('utf-8')))
+        write_text(self.path, text.getvalue())
 
 
 class ZipWeights(keras.callbacks.Callback):
-    """Zip the epoch's weights file as ``weights_epoch_N.zip`` (the seed's --zip_weights, for download)."""
+    """Zip the epoch's weights file as ``weights_epoch_N.zip`` (the original's --zip_weights, for download)."""
 
     def __init__(self, weights_path):
         super().__init__()
@@ -199,4 +200,4 @@ class ZipWeights(keras.callbacks.Callback):
         def write(f):
             with zipfile.ZipFile(f, 'w', zipfile.ZIP_DEFLATED) as archive:
                 archive.write(self.weights_path, os.path.basename(self.weights_path))
-        patches.atomic_write(target, write)
+        atomic_write(target, write)

@@ -9,7 +9,9 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from network import FEATURES_LAYER
+# The backbone's last feature map, named so by network.build_model (utils may not import network;
+# tests/test_imports.py keeps the two names equal).
+FEATURES_LAYER = 'features'
 
 
 def grad_cam(model, images, classes=None):

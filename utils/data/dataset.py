@@ -2,8 +2,7 @@
 import numpy as np
 import tensorflow as tf
 
-from utils import hangul, patches
-from network.heads import output_sizes
+from utils.data import hangul, patches
 
 
 class Labeler:
@@ -16,7 +15,7 @@ class Labeler:
         self.split_components = split_components
         self.charset = list(charset)
         self.index = {char: i for i, char in enumerate(self.charset)}
-        self.names = list(output_sizes(split_components, len(self.charset)))
+        self.names = list(hangul.output_sizes(split_components, len(self.charset)))
         self.outputs = list(outputs or self.names)
         self.head_of = {out: next((n for n in self.names if out == n or out.startswith(n + '_')), None)
                         for out in self.outputs}

@@ -1,57 +1,29 @@
-"""Evaluate a model on patches (``evaluate.py``'s work).
+"""Evaluate a model on patches (``evaluate.py``'s work): ``evaluate(ocr, EvaluateConfig)``.
 
-One streamed prediction pass records each image's truth, top-n answers and jamo argmaxes; accuracy per data
-kind and font, confusion matrices (split mode) or confused pairs (complete mode) and the figures are all
-computed from that record, so the model reads every image once.
+From the record of one prediction pass (``predictions``): accuracy per data kind and font, confusion
+matrices (split mode) or confused pairs (complete mode), the figures, and metrics.json.
 """
 import datetime
-import json
 import os
-import time
 import unicodedata
-from dataclasses import dataclass
-from typing import Optional
 
 import numpy as np
 from sklearn.metrics import confusion_matrix
-from tqdm import tqdm
 
-from network.augment import GlyphAugmentation
-from utils import gradcam, hangul, patches, plots
 from utils.config import EvaluateConfig
-from utils.crawl import read_manifest
-from utils.dataset import Labeler, PatchDataset
-from utils.topn import top_n_syllables
+from utils.data import hangul, patches
+from utils.data.dataset import Labeler, PatchDataset
+from utils.evaluation import gradcam, plots
+from utils.evaluation.predictions import gather_images, predict_dataset
+from utils.inference import BATCH_SIZE
+from utils.inference.topn import top_n_syllables
+from utils.io import write_json
 
-BATCH_SIZE = 256
 WRONG_EXAMPLES = 50      # misread images shown per data kind
 CONFUSED_PAIRS = 16      # pairs listed and drawn per data kind
 PAIR_SAMPLES = 6         # images drawn per pair
 AUGMENTED_IMAGES = 3     # training images per data kind in the augmentation sheet
 AUGMENTED_VERSIONS = 5
-
-
-@dataclass
-class Predictions:
-    """What one pass of the model over a dataset answered, image by image, in the dataset's order."""
-    truth: np.ndarray                   # int (N,): charset index of the label
-    top: np.ndarray                     # int (N, n): charset indices, best first
-    kinds: np.ndarray                   # str (N,): data kind of the patch
-    fonts: np.ndarray                   # int (N,): manifest font_id, -1 when unknown
-    jamo_truth: Optional[np.ndarray]    # int (N, 3) in split mode
-    jamo_pred: Optional[np.ndarray]     # int (N, 3): each jamo head's argmax
-    seconds: float                      # time in model.predict and top-n ranking
-
-    @property
-    def correct(self):
-        return self.top[:, 0] == self.truth
-
-    @property
-    def in_top(self):
-        return (self.top == self.truth[:, None]).any(axis=1)
-
-    def kind_names(self):
-        return [kind for kind in patches.KINDS if (self.kinds == kind).any()]
 
 
 def default_output_dir(weights_path):
@@ -60,10 +32,6 @@ def default_output_dir(weights_path):
     if os.path.basename(os.path.dirname(folder)) == 'pretrained':
         return f'{folder}_evaluation'
     return os.path.join(folder, 'evaluation')
-
-
-def _kinds(text):
-    return [kind for kind in text.split(',') if kind] or None
 
 
 def data_image_size(folder, kinds=None):
@@ -83,38 +51,11 @@ def check_options(ocr, config, image_size=None, split_components=None):
     if image_size and image_size != ocr.image_size:
         raise ValueError(f'--image_size={image_size}, but {where} takes {ocr.image_size}x{ocr.image_size} images')
     if config.accuracy or config.confusion_matrix or config.class_activation:
-        size = data_image_size(config.data_path, _kinds(config.kinds))
+        size = data_image_size(config.data_path, config.kinds or None)
         if size != ocr.image_size:
             raise ValueError(f'the images in {config.data_path} are {size}x{size}, but the model takes '
                              f'{ocr.image_size}x{ocr.image_size} (--image_size); evaluate on patches '
                              f'crawled at --image_size={ocr.image_size}')
-
-
-def predict_dataset(ocr, dataset, top_n, progress=True):
-    """Stream the dataset through the model in batches of 256; a ``Predictions`` record."""
-    index = {char: i for i, char in enumerate(ocr.charset)}
-    split = ocr.config.split_components
-    parts = {key: [] for key in ('truth', 'top', 'kinds', 'fonts', 'jamo_truth', 'jamo_pred')}
-    seconds = 0.0
-    with tqdm(total=dataset.count, desc='evaluate', unit='img', disable=not progress) as bar:
-        for images, labels, fonts, kinds in dataset.examples():
-            started = time.perf_counter()
-            outputs = ocr.model.predict(images[..., None].astype(np.float32), batch_size=BATCH_SIZE, verbose=0)
-            top, _ = top_n_syllables(outputs, ocr.charset, top_n)
-            seconds += time.perf_counter() - started
-            parts['truth'].append(np.array([index[label] for label in labels], dtype=np.int32))
-            parts['top'].append(top.astype(np.int32))
-            parts['kinds'].append(kinds)
-            parts['fonts'].append(fonts.astype(np.int32))
-            if split:
-                parts['jamo_truth'].append(hangul.split_labels(labels))
-                parts['jamo_pred'].append(np.stack([np.argmax(outputs[name], axis=1)
-                                                    for name in hangul.COMPONENTS], axis=1))
-            bar.update(len(labels))
-    joined = {key: np.concatenate(value) if value else None for key, value in parts.items()}
-    if joined['truth'] is None:
-        raise ValueError('no image in the data has a label in the model\'s charset')
-    return Predictions(seconds=seconds, **joined)
 
 
 def scores(predictions, mask, top_n):
@@ -131,7 +72,7 @@ def scores(predictions, mask, top_n):
 def font_names(folder):
     """{font_id: manifest row} from ``folder/manifest.tsv``, or {} without one."""
     path = os.path.join(folder, 'manifest.tsv')
-    return {row['font_id']: row for row in read_manifest(path)} if os.path.isfile(path) else {}
+    return {row['font_id']: row for row in patches.read_manifest(path)} if os.path.isfile(path) else {}
 
 
 def accuracy_report(predictions, top_n, manifest=None):
@@ -171,21 +112,6 @@ def confused_pairs(predictions, charset, mask, limit=CONFUSED_PAIRS):
         pairs.append({'truth': charset[truth], 'prediction': charset[answer], 'count': int(counts[i]),
                       'rate': float(counts[i] / per_truth[truth]), 'positions': positions[:PAIR_SAMPLES].tolist()})
     return pairs
-
-
-def gather_images(dataset, positions):
-    """{position: image} for positions in the dataset's (unshuffled) order; reads patches, predicts nothing."""
-    wanted, found, offset = sorted(set(positions)), {}, 0
-    if not wanted:
-        return found
-    for images, _, _, _ in dataset.examples():
-        for position in wanted:
-            if offset <= position < offset + len(images):
-                found[position] = images[position - offset]
-        offset += len(images)
-        if offset > wanted[-1]:
-            break
-    return found
 
 
 def _percent(value):
@@ -316,8 +242,8 @@ def augmentation_figure(ocr, folder, kinds, out, log=print):
     rng = np.random.default_rng(0)
     layer = next((layer for layer in ocr.model.layers if layer.name == 'augmentation'), None)
     source = "the model's augmentation layer"
-    if layer is None:
-        layer, source = GlyphAugmentation(), 'a default GlyphAugmentation (the model has no augmentation layer)'
+    if layer is None:  # network/ builds it: utils may not import network
+        layer, source = ocr.default_augmentation(), 'a default GlyphAugmentation (the model has no augmentation layer)'
     log(f'show_augmentation: {source}')
     found = _present_kinds(folder, kinds)
     if not found:
@@ -348,12 +274,6 @@ def _to_json(value):
     return value
 
 
-def write_json(path, content):
-    """JSON (UTF-8, Korean as is) written atomically; ``content`` holds plain Python values."""
-    text = json.dumps(content, ensure_ascii=False, indent=2)
-    patches.atomic_write(path, lambda f: f.write(text.encode('utf-8')))
-
-
 def evaluate(ocr, config=None, log=print, progress=True):
     """Do what ``config`` (an ``EvaluateConfig``) asks; figures and metrics.json go to its ``out``.
 
@@ -362,11 +282,8 @@ def evaluate(ocr, config=None, log=print, progress=True):
     config = config or EvaluateConfig()
     if not (config.out or ocr.weights_path):
         raise ValueError('a model built in memory has no folder of its own: give an output folder (out=...)')
-    if config.top_n < 1 or config.class_activation_n < 1:
-        raise ValueError(f'--top_n={config.top_n} and --class_activation_n={config.class_activation_n} '
-                         f'must be at least 1')
     out = config.out or default_output_dir(ocr.weights_path)
-    kinds = _kinds(config.kinds)
+    kinds = config.kinds or None
     metrics, figures = {'weights': ocr.weights_path, 'data_path': config.data_path}, []
     ran = config.accuracy or config.confusion_matrix
     if ran:
@@ -392,7 +309,7 @@ def _prediction_metrics(ocr, config, kinds, out, figures, log, progress):
     labeler = Labeler(ocr.config.split_components, ocr.charset)
     dataset = PatchDataset(config.data_path, ocr.image_size, labeler, BATCH_SIZE, config.patch_size, kinds,
                            shuffle=False)
-    predictions = predict_dataset(ocr, dataset, config.top_n, progress)
+    predictions = predict_dataset(ocr.model, ocr.charset, dataset, config.top_n, progress)
     images = len(predictions.truth)
     metrics = {
         'image_size': ocr.image_size, 'network': ocr.config.network,

@@ -3,7 +3,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 from scipy import ndimage
 
-from utils.render import normalize_glyph
+from utils.data.render import normalize_glyph
 
 MIN_CONTRAST = 24  # grey levels between ink and paper below which an image counts as blank
 WORKING_SIDE = 8   # larger images are cleaned at 8 times the model's side: plenty for a glyph

@@ -13,11 +13,11 @@ import zipfile
 
 import numpy as np
 
-from utils.patches import atomic_write
-from utils.preprocess import model_inputs
-from utils.topn import ranked
+from utils.inference import BATCH_SIZE
+from utils.inference.preprocess import model_inputs
+from utils.inference.topn import ranked
+from utils.io import atomic_write
 
-BATCH = 256  # images per interpreter call: larger batches are no faster and cost memory
 
 
 def export_tflite(keras_model, path):
@@ -64,7 +64,8 @@ class LiteRunner:
     def __call__(self, inputs):
         inputs = np.asarray(inputs, np.float32)
         # Each call's outputs live in the interpreter's buffers: concatenate copies them out.
-        parts = [self._run(**{self.input_name: inputs[i:i + BATCH]}) for i in range(0, len(inputs), BATCH)]
+        parts = [self._run(**{self.input_name: inputs[i:i + BATCH_SIZE]})
+                 for i in range(0, len(inputs), BATCH_SIZE)]
         return {name: np.concatenate([part[name] for part in parts]) for name in self.output_names}
 
 

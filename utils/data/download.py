@@ -22,7 +22,7 @@ import py7zr
 from tqdm import tqdm
 
 TIMEOUT_S = 30
-# The seed's dataset on Google Drive: archive name -> file id.
+# The original's dataset on Google Drive: archive name -> file id.
 DATASET_IDS = {
     'data.7z': '1-I3BtCzYE7swpKERGygRhlMnim2xX0_2',
     'val_data.7z': '17NusZQw2RKpBIvCKp6hW6RuJKY43SWqz',
@@ -248,7 +248,7 @@ def download_clova_fonts(url_list_path, font_dir):
 
 def fetch_dataset(sevenzip=True, url=None, data_path='./data', val_path='./val_data',
                   cache_dir='./downloads'):
-    """Download the seed's training and validation archives (Google Drive, or ``url`` a mirror serving
+    """Download the original's training and validation archives (Google Drive, or ``url`` a mirror serving
     data.7z/val_data.7z or .zip) into ``cache_dir`` and extract them into ``data_path``, ``val_path``."""
     extension = '7z' if sevenzip else 'zip'
     for name, dest in (('data', data_path), ('val_data', val_path)):

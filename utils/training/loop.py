@@ -1,0 +1,123 @@
+"""The training loop: ``train(ocr, TrainConfig)``, beside ``evaluate(ocr, EvaluateConfig)`` in the evaluation.
+
+Seeding, the resume arithmetic (epochs done from ``train_state.json``), the datasets, compiling, the
+callbacks (checkpoints, state, history, schedule, TensorBoard, wandb) and ``model.fit``.
+"""
+import dataclasses
+import logging
+import os
+import sys
+
+import keras
+
+from utils.config import TrainConfig, as_record
+from utils.data.dataset import Labeler, PatchDataset
+from utils.data.patches import list_patches
+from utils.inference import BATCH_SIZE
+from utils.training import callbacks
+from utils.training.optimizers import get_optimizer
+
+log = logging.getLogger(f'koocr.{__name__}')
+
+
+def compile_model(model, optimizer='adabound', learning_rate=0.001):
+    """Compile with one sparse cross-entropy and accuracy per output; keeps a loaded optimizer's state
+    when it is of the kind asked for, at the new learning rate."""
+    current = getattr(model, 'optimizer', None)
+    if current is None or type(current) is not type(get_optimizer(optimizer, learning_rate)):
+        current = get_optimizer(optimizer, learning_rate)
+    else:
+        current.learning_rate = learning_rate
+    names = model.output_names
+    model.compile(optimizer=current, loss={n: 'sparse_categorical_crossentropy' for n in names},
+                  metrics={n: ['accuracy'] for n in names}, jit_compile=False)
+
+
+def datasets(ocr, config, seed):
+    """(training PatchDataset, validation PatchDataset or None: no --val_path folder, or no patches in it)."""
+    labeler = Labeler(ocr.config.split_components, ocr.charset, ocr.model.output_names)
+    kinds = config.kinds or None
+    train_data = PatchDataset(config.data_path, ocr.image_size, labeler, config.batch_size, config.patch_size,
+                              kinds, shuffle=True, seed=seed)
+    val = None
+    if config.val_path and os.path.isdir(config.val_path):
+        if list_patches(config.val_path, kinds):
+            val = PatchDataset(config.val_path, ocr.image_size, labeler, BATCH_SIZE, config.patch_size, kinds,
+                               shuffle=False)
+        else:
+            log.warning(f'KoOCR: {config.val_path} holds no patches: training without validation')
+    return train_data, val
+
+
+def train(ocr, config):
+    """Train ``ocr.model`` as ``config`` (a ``TrainConfig``) says; resumes from the loaded weights'
+    ``train_state.json``. Returns the Keras History."""
+    ocr.lite = None  # training changes the weights: the LiteRT twin no longer answers for them
+    state = callbacks.read_state(os.path.dirname(ocr.weights_path)) if ocr.weights_path else {}
+    initial_epoch = state.get('epoch', 0)
+    # A resumed run must not replay the first epochs' shuffles and augmentations.
+    seed = config.seed + initial_epoch
+    keras.utils.set_random_seed(seed)
+    os.makedirs(config.log_dir, exist_ok=True)
+    train_data, val = datasets(ocr, config, seed)
+    epochs = config.epochs if config.epochs > initial_epoch else initial_epoch + config.epochs
+    # The strategy the model was built under (a caller's own scope included): scopes must not mix.
+    with ocr.model.distribute_strategy.scope():
+        compile_model(ocr.model, config.optimizer, config.learning_rate)
+    record = {'command': ' '.join(sys.argv), 'network': as_record(ocr.config), 'train': as_record(config)}
+    found = _callbacks(ocr, config, val, {**state, **record}, epochs, train_data.steps)
+    interactive = sys.stdout.isatty()
+    if not (config.silent_mode or interactive):
+        found.append(callbacks.ProgressLog(train_data.steps, config.batch_size))
+    return ocr.model.fit(train_data.as_tf(), epochs=epochs, initial_epoch=initial_epoch, callbacks=found,
+                         verbose=0 if config.silent_mode else (1 if interactive else 2))
+
+
+def _callbacks(ocr, config, val, state, epochs, train_steps):
+    log_dir = config.log_dir
+    monitor = callbacks.VAL_TOP1 if val else callbacks.LOSS
+    weights_path = os.path.join(log_dir, 'weights.h5')
+    found = [callbacks.SyllableAccuracy(val, ocr.charset)] if val else []
+    # Before the CSV logger: the scheduler puts the epoch's learning rate into the logs it writes.
+    if config.lr_schedule == 'cosine':
+        found.append(callbacks.StepSchedule(callbacks.cosine_schedule(config.learning_rate, epochs), train_steps))
+    if state.get('monitor', monitor.name) != monitor.name:  # a best loss is no best accuracy, nor the reverse
+        state = {key: value for key, value in state.items() if key != 'best'}
+    found += [
+        callbacks.SaveModel(os.path.join(log_dir, 'best.keras'), monitor, state.get('best')),
+        callbacks.SaveModel(weights_path),
+        callbacks.HistoryCSV(os.path.join(log_dir, 'history.csv')),
+        callbacks.TrainState(log_dir, state, monitor),
+    ]
+    if config.zip_weights:
+        found.append(callbacks.ZipWeights(weights_path))
+    if config.log_tensorboard:
+        found.append(keras.callbacks.TensorBoard(os.path.join(log_dir, 'fit')))
+    if config.log_wandb:
+        found.append(wandb_callback(config.setup_wandb))
+    return found
+
+
+def wandb_callback(setup):
+    try:
+        import wandb
+        from wandb.integration.keras import WandbMetricsLogger
+    except ImportError:
+        raise RuntimeError('--log_wandb needs the wandb package: pip install wandb') from None
+    if setup:
+        wandb.login()
+    wandb.init(project='KoOCR')
+    return WandbMetricsLogger()
+
+
+def config_from(options):
+    """``KoOCR.train``'s keywords -> a ``TrainConfig`` (``lr`` is the original's name for learning_rate)."""
+    options = dict(options)
+    if 'lr' in options:
+        if 'learning_rate' in options:
+            raise TypeError('pass lr or learning_rate, not both')
+        options['learning_rate'] = options.pop('lr')
+    unknown = set(options) - {f.name for f in dataclasses.fields(TrainConfig)}
+    if unknown:
+        raise TypeError(f'unknown training options {sorted(unknown)}')
+    return TrainConfig(**options)
