@@ -24,12 +24,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import degrade  # noqa: E402
+from tesseract_vs_koocr import GROUPS, Tesseract, top1_of  # noqa: E402  (workers import it by this name)
 from utils.data import hangul  # noqa: E402
 from utils.data.patches import read_manifest  # noqa: E402
 from utils.data.render import GlyphRenderer  # noqa: E402
 from utils.io import BUNDLED_FONT, atomic_write  # noqa: E402
 
-GROUPS = {'printed': ('printed',), 'handwriting': ('clova', 'handwritten')}
 RENDER_SIZE = 72            # the clean glyph's canvas: its longer side is ~60 px
 SHEET_COLUMNS = 12
 TESSERACT_FAMILIES = ('clean', 'combined')
@@ -78,15 +78,11 @@ def crops(found, family, seed):
             for i, (_, _, _, ink) in enumerate(found)]
 
 
-def top1(answers, labels):
-    return float(np.mean([answer[0] == label for answer, label in zip(answers, labels)]))
-
-
 def by_group(found, answers):
     labels = np.array([g[2] for g in found])
     groups = np.array([g[0] for g in found])
-    return {group: dict(top1=top1([answers[i] for i in np.flatnonzero(groups == group)],
-                                  labels[groups == group]), images=int((groups == group).sum()))
+    return {group: dict(top1=top1_of([answers[i] for i in np.flatnonzero(groups == group)],
+                                     labels[groups == group]), images=int((groups == group).sum()))
             for group in GROUPS if (groups == group).any()}
 
 
@@ -120,7 +116,7 @@ def tune_tesseract(engine, found, seed, psms, heights):
     for height in heights:
         for engine.psm in psms:
             tried.append(dict(psm=engine.psm, height=height,
-                              top1=top1(tesseract_answers(engine, images, height), labels)))
+                              top1=top1_of(tesseract_answers(engine, images, height), labels)))
             print(f"Tesseract tuning: psm {engine.psm}, {height} px: {tried[-1]['top1']:.1%}", flush=True)
     best = max(tried, key=lambda t: t['top1'])
     engine.psm = best['psm']
@@ -176,15 +172,13 @@ def run(args):
     engine = None
     if args.tesseract != 'false':
         try:
-            import tesseract_vs_koocr  # its worker processes import it by name
-            engine = tesseract_vs_koocr.Tesseract(args.tessdata, args.workers)
+            engine = Tesseract(args.tessdata, args.workers)
         except (ImportError, OSError, RuntimeError) as e:
             if args.tesseract == 'true':
                 raise SystemExit(f'Tesseract is not usable here: {e}')
             print(f'robustness: no Tesseract ({e}); KoOCR only', file=sys.stderr)
     results = {'koocr': {}}
     raw_rows, seen_rows = [], []
-    order = [i for g in groups for i in range(len(found)) if found[i][0] == g]
     try:
         if engine:
             best, tried = tune_tesseract(engine, found, args.seed, [int(p) for p in args.psms.split(',')],
@@ -196,7 +190,7 @@ def run(args):
             images = crops(found, family, args.seed)
             answers = koocr_answers(ocr, images)
             results['koocr'][family] = by_group(found, answers)
-            shown = spread([images[i] for i in order], SHEET_COLUMNS)
+            shown = spread(images, SHEET_COLUMNS)  # glyphs come group by group, font by font
             raw_rows.append((family, shown))
             seen_rows.append((family, list(ocr.prepare(shown))))
             if engine and family in TESSERACT_FAMILIES:
