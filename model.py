@@ -12,9 +12,11 @@ import keras
 import numpy as np
 
 import network  # registers the custom layers before any model is loaded
+from network.adversarial import inference_model, set_reversal_scale
 from network.config_layer import ModelInfo
 from utils.config import NetworkConfig
 from utils.data import hangul
+from utils.data.hangul import DOMAIN_OUTPUT
 from utils.inference import BATCH_SIZE, lite
 from utils.inference.preprocess import is_batch, model_inputs, prepare
 from utils.inference.shipped import DEFAULT_WEIGHTS, MODEL_SUFFIXES, find_weights  # noqa: F401 (model.find_weights)
@@ -98,7 +100,8 @@ class KoOCR:
                 config.network, config.image_size, config.split_components, len(charset), config.fc_link,
                 config.direct_map, config.data_augmentation, config.width,
                 info=ModelInfo(config=dataclasses.asdict(config), charset=''.join(charset)),
-                refinement_steps=config.refinement_t if config.iterative_refinement else 0)
+                refinement_steps=config.refinement_t if config.iterative_refinement else 0,
+                adversarial=config.adversarial_learning)
 
     def _load_lite(self, runtime):
         """The LiteRT runner of ``<weights>.tflite`` for runtime 'auto'/'litert', or None (Keras)."""
@@ -111,7 +114,8 @@ class KoOCR:
             runner = lite.LiteRunner(twin)
             # A twin left behind by a retrained model.keras must not answer for it.
             probe = np.random.default_rng(0).uniform(0, 255, (2, self.image_size, self.image_size, 1))
-            expected, got = self.model.predict_on_batch(probe.astype(np.float32)), runner(probe)
+            expected = inference_model(self.model).predict_on_batch(probe.astype(np.float32))
+            got = runner(probe)
             if set(got) != set(expected) or not all(np.allclose(got[k], expected[k], atol=1e-4) for k in got):
                 raise ValueError(f'{twin}: outputs differ from {self.weights_path}; re-export it with '
                                  f'KoOCR(weights=...).save({twin!r})')
@@ -135,8 +139,16 @@ class KoOCR:
     def train(self, **options):
         """Train on patches (see ``TrainConfig`` for every option; ``lr`` is accepted for learning_rate);
         resumes from the loaded weights' ``train_state.json``. Writes ``<log_dir>/weights.h5`` every epoch,
-        ``best.keras``, a CSV history and, on request, TensorBoard logs. Returns the Keras History."""
-        return loop.train(self, loop.config_from(options))
+        ``best.keras``, a CSV history and, on request, TensorBoard logs. Returns the Keras History.
+        A model with a discriminator (adversarial learning) reverses its gradient by ``adversarial_ratio``,
+        or not at all with ``fit_discriminator``."""
+        config = loop.config_from(options)
+        if DOMAIN_OUTPUT in self.model.output_names:
+            set_reversal_scale(self.model, 0.0 if config.fit_discriminator else config.adversarial_ratio)
+        elif config.fit_discriminator:
+            raise ValueError('fit_discriminator needs a model with a discriminator: build it with '
+                             'adversarial_learning=True')
+        return loop.train(self, config)
 
     def default_augmentation(self):
         """A default ``GlyphAugmentation`` layer, for showing augmentation on a model built without one."""
@@ -172,13 +184,15 @@ class KoOCR:
 
     def save(self, path, include_optimizer=False):
         """Save the model (.keras or .h5), without the optimizer's state unless asked: a third of the
-        size, which is what a shipped model needs; or its LiteRT twin (.tflite) for fast inference."""
+        size, which is what a shipped model needs; or its LiteRT twin (.tflite) for fast inference.
+        Only a save with the optimizer (a checkpoint to resume) keeps the discriminator of adversarial learning."""
+        serving = inference_model(self.model)
         if path.endswith('.tflite'):
-            lite.export_tflite(self.model, path)
+            lite.export_tflite(serving, path)
             return
         if include_optimizer:
             callbacks.save_model(self.model, path)
             return
-        bare = keras.Model.from_config(self.model.get_config())
-        bare.set_weights(self.model.get_weights())
+        bare = keras.Model.from_config(serving.get_config())
+        bare.set_weights(serving.get_weights())
         callbacks.save_model(bare, path)

@@ -54,5 +54,5 @@ def main(argv=None):
 if __name__ == '__main__':
     try:
         main()
-    except (ValueError, FileNotFoundError, NotImplementedError, RuntimeError) as e:
+    except (ValueError, FileNotFoundError, RuntimeError) as e:
         sys.exit(f'train.py: {e}')

@@ -2,10 +2,12 @@
 import keras
 
 from network import applications, compact, fire, melnyk
+from network.adversarial import apply_discriminator
 from network.augment import GlyphAugmentation
 from network.heads import apply_head
 from network.layers import DirectMap, InkScale
 from network.refinement import apply_refinement, step_name
+from utils.data.hangul import DOMAIN_OUTPUT, output_sizes
 
 BACKBONES = {'melnyk': melnyk.build, 'fire': fire.build, 'compact': compact.build,
              **{name: applications.builder(name) for name in applications.APPLICATIONS}}
@@ -14,11 +16,12 @@ FEATURES_LAYER = 'features'  # the backbone's last feature map: Grad-CAM looks h
 
 def build_model(network='melnyk', image_size=96, split_components=True, charset_size=2350,
                 fc_link='GWAP', direct_map=False, data_augmentation=False, width=1.0, info=None,
-                refinement_steps=0):
+                refinement_steps=0, adversarial=False):
     """Input (S, S, 1) ink-dark image -> dict of softmax outputs (see ``network.heads``).
 
     ``info``: a ``ModelInfo`` layer that carries the options and charset inside the saved model.
-    ``refinement_steps``: t > 0 adds iterative refinement; every step's answers are outputs too."""
+    ``refinement_steps``: t > 0 adds iterative refinement; every step's answers are outputs too.
+    ``adversarial``: adds the discriminator of adversarial learning (an output for training only)."""
     if network not in BACKBONES:
         raise ValueError(f'network={network!r}; choose from {sorted(BACKBONES)}')
     inputs = keras.Input((image_size, image_size, 1), name='image')
@@ -34,4 +37,7 @@ def build_model(network='melnyk', image_size=96, split_components=True, charset_
         outputs = apply_refinement(features, first, refinement_steps)
     else:
         outputs = apply_head(features, split_components, charset_size, fc_link)
+    if adversarial:
+        answers = {name: outputs[name] for name in output_sizes(split_components, charset_size)}
+        outputs[DOMAIN_OUTPUT] = apply_discriminator(features, answers)
     return keras.Model(inputs, outputs, name=f'koocr_{network.replace("-", "_")}')

@@ -60,13 +60,6 @@ def test_numbers_out_of_range_are_refused(cls, field, bad, good):
         cls(**{field: '8'})
 
 
-@pytest.mark.parametrize('cls,flag', [(NetworkConfig, 'adversarial_learning'), (TrainConfig, 'fit_discriminator')])
-def test_unbuilt_methods_refuse_in_one_place(cls, flag):
-    assert flag in config.UNBUILT
-    with pytest.raises(NotImplementedError, match=f'--{flag} is not available yet'):
-        cls(**{flag: True})
-
-
 def test_a_bad_option_fails_before_any_data_is_read(tmp_path):
     with pytest.raises(ValueError, match="optimizer='adamw'"):
         train.main([f'--data_path={tmp_path / "nowhere"}', '--optimizer=adamw', '--network=compact'])

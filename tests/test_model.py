@@ -292,11 +292,12 @@ def test_default_weights_missing_is_a_clear_error(tmp_path, monkeypatch):
         model.KoOCR()
 
 
-def test_unknown_keyword_and_unfinished_methods(charset_file):
+def test_unknown_keyword_and_the_seed_methods(charset_file):
     with pytest.raises(TypeError, match='netwrok'):
         model.KoOCR(weights=None, netwrok='fire')
-    with pytest.raises(NotImplementedError, match='--adversarial_learning is not available yet'):
-        model.KoOCR(weights=None, network='compact', image_size=32, charset=charset_file, adversarial_learning=True)
+    adversarial = model.KoOCR(weights=None, network='compact', image_size=32, width=0.25, charset=charset_file,
+                              adversarial_learning=True)
+    assert 'domain' in adversarial.model.output_names
     refined = model.KoOCR(weights=None, network='compact', image_size=32, width=0.25, charset=charset_file,
                           iterative_refinement=True, refinement_t=3)
     assert refined.model.get_layer('refinement').steps == 3 and 'CHOSUNG_step2' in refined.model.output_names

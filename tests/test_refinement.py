@@ -55,7 +55,7 @@ def test_step_outputs_are_labelled_like_their_heads():
     targets = labeler.targets(['힣'])
     assert targets['CHOSUNG_step1'] == targets['CHOSUNG'] == 18 and targets['JONGSUNG_step0'] == 27
     with pytest.raises(ValueError, match='answer none of the heads'):
-        Labeler(True, ['가'], ['domain'])
+        Labeler(True, ['가'], ['style'])
 
 
 @pytest.mark.parametrize('split', [True, False])

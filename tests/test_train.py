@@ -234,16 +234,6 @@ def test_each_optimizer_trains(optimizer, patch_dirs, tmp_path, charset_file):
     assert not np.allclose(before, ocr.model.get_layer('output').kernel.numpy())
 
 
-def test_unfinished_training_methods_say_so(patch_dirs, tmp_path, charset_file):
-    train_dir, _, _ = patch_dirs
-    base = [f'--data_path={train_dir}', '--val_path=', f'--log_dir={tmp_path}', '--network=compact',
-            '--image_size=32', f'--charset={charset_file}', '--silent_mode=true']
-    with pytest.raises(NotImplementedError, match='not available yet'):
-        train.main(base + ['--adversarial_learning=true'])
-    with pytest.raises(NotImplementedError, match='not available yet'):
-        train.main(base + ['--width=0.25', '--fit_discriminator=true'])
-
-
 def test_iterative_refinement_trains_from_the_script_and_resumes(patch_dirs, tmp_path, charset_file):
     train_dir, val_dir, _ = patch_dirs
     base = [f'--data_path={train_dir}', f'--val_path={val_dir}', f'--log_dir={tmp_path}', '--network=compact',
@@ -268,7 +258,6 @@ def test_wandb_without_the_package_is_a_clear_error(patch_dirs, tmp_path, charse
 
 # train.py --------------------------------------------------------------------------------------------
 
-@pytest.mark.slow
 @pytest.mark.slow
 def test_original_commands_train_then_resume(patch_dirs, tmp_path):
     train_dir, val_dir, _ = patch_dirs

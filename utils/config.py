@@ -23,8 +23,6 @@ NETWORKS = ('melnyk', 'fire', 'compact', 'VGG16', 'inception-resnet', 'mobilenet
 FC_LINKS = ('', 'GAP', 'GWAP', 'GWOAP')
 OPTIMIZERS = ('sgd', 'adam', 'adabound')
 LR_SCHEDULES = ('constant', 'cosine')
-# Options of the original's methods that are not built yet: set, they are refused here, in one place.
-UNBUILT = ('adversarial_learning', 'fit_discriminator')
 # (lowest, highest, lowest excluded): None is no bound.
 RANGES = {
     'image_size': (8, None, False), 'width': (0, None, True), 'refinement_t': (1, None, False),
@@ -76,12 +74,6 @@ def _check_ranges(config):
             raise ValueError(f'{f.name}={value!r}: must be {bound}' + (f' and at most {high}' if high else ''))
 
 
-def _refuse_unbuilt(config):
-    for name in UNBUILT:
-        if getattr(config, name, False):
-            raise NotImplementedError(f'--{name} is not available yet in this version of KoOCR')
-
-
 @dataclass
 class NetworkConfig:
     split_components: bool = field(default=True, metadata={'help': 'jamo outputs (True) or one softmax'})
@@ -94,7 +86,8 @@ class NetworkConfig:
     width: float = field(default=1.0, metadata={'help': 'width multiplier of the backbone'})
     iterative_refinement: bool = field(default=False, metadata={'help': 'attention+GRU refinement decoders'})
     refinement_t: int = field(default=4, metadata={'help': 'refinement steps'})
-    adversarial_learning: bool = field(default=False, metadata={'help': 'printed-guided adversarial features'})
+    adversarial_learning: bool = field(default=False, metadata={
+        'help': 'a discriminator of printed vs handwriting-style features, its gradient reversed (training only)'})
 
     def __post_init__(self):
         _check_choice('network', self.network, NETWORKS)
@@ -104,7 +97,6 @@ class NetworkConfig:
         if not isinstance(self.charset, str) or not self.charset:
             raise ValueError(f'charset={self.charset!r}; choose from {CHARSET_NAMES} or name a charset file')
         _check_ranges(self)
-        _refuse_unbuilt(self)
 
 
 @dataclass
@@ -120,8 +112,11 @@ class TrainConfig:
     optimizer: str = field(default='adabound', metadata={'help': 'sgd, adam or adabound'})
     batch_size: int = field(default=32, metadata={'help': 'images per step'})
     zip_weights: bool = field(default=False, metadata={'help': 'zip each epoch weights as weights_epoch_N.zip'})
-    fit_discriminator: bool = field(default=False, metadata={'help': 'train the discriminator (adversarial)'})
-    adversarial_ratio: float = field(default=0.15, metadata={'help': 'weight of the adversarial loss'})
+    fit_discriminator: bool = field(default=False, metadata={
+        'help': 'adversarial learning: fit the discriminator alone (its gradient not reversed into the '
+                'backbone): a warm-up, and a probe of how writer-dependent the features are'})
+    adversarial_ratio: float = field(default=0.15, metadata={
+        'help': "adversarial learning: scale of the discriminator's reversed gradient in the backbone"})
     silent_mode: bool = field(default=False, metadata={'help': 'no progress output'})
     log_tensorboard: bool = field(default=True, metadata={'help': 'TensorBoard logs under logs/fit/'})
     log_wandb: bool = field(default=False, metadata={'help': 'log to Weights & Biases (needs wandb)'})
@@ -134,7 +129,6 @@ class TrainConfig:
         _check_choice('optimizer', self.optimizer, OPTIMIZERS)
         _check_choice('lr_schedule', self.lr_schedule, LR_SCHEDULES)
         _check_ranges(self)
-        _refuse_unbuilt(self)
 
 
 @dataclass

@@ -10,6 +10,8 @@ CHOSUNG = list('ㄱㄲㄴㄷㄸㄹㅁㅂㅃㅅㅆㅇㅈㅉㅊㅋㅌㅍㅎ')
 JUNGSUNG = list('ㅏㅐㅑㅒㅓㅔㅕㅖㅗㅘㅙㅚㅛㅜㅝㅞㅟㅠㅡㅢㅣ')
 JONGSUNG = [''] + list('ㄱㄲㄳㄴㄵㄶㄷㄹㄺㄻㄼㄽㄾㄿㅀㅁㅂㅄㅅㅆㅇㅈㅊㅋㅌㅍㅎ')
 COMPONENTS = {'CHOSUNG': CHOSUNG, 'JUNGSUNG': JUNGSUNG, 'JONGSUNG': JONGSUNG}
+# The discriminator's output (adversarial learning, training only): P(handwriting-style) of an image.
+DOMAIN_OUTPUT = 'domain'
 
 FIRST_SYLLABLE = 0xAC00
 SYLLABLE_COUNT = len(CHOSUNG) * len(JUNGSUNG) * len(JONGSUNG)  # 11,172

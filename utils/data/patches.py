@@ -22,6 +22,7 @@ from utils.data import hangul
 from utils.io import atomic_write
 
 KINDS = ('handwritten', 'printed', 'clova')
+HANDWRITING_KINDS = ('handwritten', 'clova')  # what adversarial learning tells from 'printed'
 MANIFEST_COLUMNS = ('font_id', 'file', 'face_index', 'family', 'style', 'family_key', 'kind', 'split',
                     'glyphs', 'skipped', 'kind_families', 'kind_held_out')
 _PATCH_NAME = re.compile(r'^(handwritten|printed|clova)_(\d+)\.(pickle|npz)$')

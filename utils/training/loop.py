@@ -11,7 +11,8 @@ import sys
 import keras
 
 from utils.config import TrainConfig, as_record
-from utils.data.dataset import Labeler, PatchDataset
+from utils.data.dataset import Labeler, PatchDataset, PrintedPairs
+from utils.data.hangul import DOMAIN_OUTPUT
 from utils.data.patches import list_patches
 from utils.inference import BATCH_SIZE
 from utils.training import callbacks
@@ -21,24 +22,28 @@ log = logging.getLogger(f'koocr.{__name__}')
 
 
 def compile_model(model, optimizer='adabound', learning_rate=0.001):
-    """Compile with one sparse cross-entropy and accuracy per output; keeps a loaded optimizer's state
-    when it is of the kind asked for, at the new learning rate."""
+    """Compile with one sparse cross-entropy and accuracy per output (binary cross-entropy for the
+    discriminator of adversarial learning); keeps a loaded optimizer's state when it is of the kind asked
+    for, at the new learning rate."""
     current = getattr(model, 'optimizer', None)
     if current is None or type(current) is not type(get_optimizer(optimizer, learning_rate)):
         current = get_optimizer(optimizer, learning_rate)
     else:
         current.learning_rate = learning_rate
     names = model.output_names
-    model.compile(optimizer=current, loss={n: 'sparse_categorical_crossentropy' for n in names},
+    losses = {n: 'binary_crossentropy' if n == DOMAIN_OUTPUT else 'sparse_categorical_crossentropy' for n in names}
+    model.compile(optimizer=current, loss=losses,
                   metrics={n: ['accuracy'] for n in names}, jit_compile=False)
 
 
 def datasets(ocr, config, seed):
-    """(training PatchDataset, validation PatchDataset or None: no --val_path folder, or no patches in it)."""
+    """(training PatchDataset, validation PatchDataset or None: no --val_path folder, or no patches in it).
+    With a discriminator, training batches carry the printed twins of their handwriting-style images."""
     labeler = Labeler(ocr.config.split_components, ocr.charset, ocr.model.output_names)
     kinds = config.kinds or None
+    pairs = PrintedPairs(ocr.image_size) if labeler.adversarial else None
     train_data = PatchDataset(config.data_path, ocr.image_size, labeler, config.batch_size, config.patch_size,
-                              kinds, shuffle=True, seed=seed)
+                              kinds, shuffle=True, seed=seed, printed_pairs=pairs)
     val = None
     if config.val_path and os.path.isdir(config.val_path):
         if list_patches(config.val_path, kinds):
