@@ -18,7 +18,7 @@ def test_every_row_changes_one_thing_from_the_baseline():
     assert ablation.ROWS['baseline'] == {}
     for name, change in ablation.ROWS.items():
         assert len(change) <= 2 and set(change) <= set(ablation.BASELINE) | {
-            'adversarial_learning', 'iterative_refinement', 'refinement_t', 'direct_map'}, name
+            'adversarial_learning', 'iterative_refinement', 'refinement_t', 'direct_map', 'seed'}, name
 
 
 def test_subset_takes_every_kth_patch_of_each_kind(patch_dirs, tmp_path):
