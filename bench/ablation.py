@@ -14,6 +14,7 @@ finish; a row already there for the same budget is skipped, so a stopped run res
 Prints the Markdown table of every row in --out.
 """
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -36,6 +37,8 @@ ROWS = {
     'baseline seed 1': dict(seed=1),
     'baseline seed 2': dict(seed=2),
     'adversarial': dict(adversarial_learning=True),
+    # The printed twins and the discriminator without the reversal: what the extra printed data does alone.
+    'printed twins, no reversal': dict(adversarial_learning=True, fit_discriminator=True),
     'refinement t=2': dict(iterative_refinement=True, refinement_t=2),
     'refinement t=4': dict(iterative_refinement=True, refinement_t=4),
     'direct_map': dict(direct_map=True),
@@ -107,14 +110,16 @@ def speed(ocr, folder):
 def run_row(name, budget, args, robust_found):
     import keras
     import model
+    from utils.config import TrainConfig
     stride, epochs = BUDGETS[budget]
     keras.backend.clear_session()
     with tempfile.TemporaryDirectory() as folder:
         data = os.path.join(folder, 'data')
         images = subset(args.data_path, stride, data)
         change = ROWS[name]
-        network = {**BASELINE, **{k: v for k, v in change.items() if k not in TRAINING}}
-        training = {**TRAINING, **{k: v for k, v in change.items() if k in TRAINING}}
+        trains = {f.name for f in dataclasses.fields(TrainConfig)}
+        network = {**BASELINE, **{k: v for k, v in change.items() if k not in trains}}
+        training = {**TRAINING, **{k: v for k, v in change.items() if k in trains}}
         ocr = model.KoOCR(weights=None, **network)
         started = time.perf_counter()
         ocr.train(data_path=data, val_path='', log_dir=os.path.join(folder, 'logs'), epochs=epochs, **training)
