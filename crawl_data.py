@@ -7,6 +7,7 @@ import argparse
 import os
 import sys
 
+from utils.cli import reported
 from utils.config import str2bool
 from utils.data import crawl, fonts, hangul
 from utils.data.aihub import convert_aihub, write_aihub_patches
@@ -32,7 +33,8 @@ def parse_args(argv=None):
     parser.add_argument('--clova', type=str2bool, default=False, help='download the Clova handwriting fonts')
     parser.add_argument('--image_test', type=str2bool, default=False, help='write a contact sheet and stop')
     parser.add_argument('--image_size', type=int, default=96)
-    parser.add_argument('--x_offset', type=int, default=None, help="legacy placement; default from the original's table")
+    parser.add_argument('--x_offset', type=int, default=None,
+                        help="legacy placement; default from the original's table")
     parser.add_argument('--y_offset', type=int, default=None)
     parser.add_argument('--char_size', type=int, default=None)
     parser.add_argument('--AIHub', type=str2bool, default=False,
@@ -127,8 +129,10 @@ def main(argv=None):
     crawl.remove_stale_patches((args.pickle_path, args.val_path), kinds_written, written)
 
 
-if __name__ == '__main__':
-    try:
+def cli():
+    with reported((DownloadError, ValueError, OSError)):
         main()
-    except (DownloadError, ValueError, OSError) as e:
-        sys.exit(f'crawl_data.py: {e}')
+
+
+if __name__ == '__main__':
+    cli()

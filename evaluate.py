@@ -7,8 +7,8 @@ Top-1/top-n accuracy per data kind, jamo and font (metrics.json), misread exampl
 to --out (default: pretrained/NAME_evaluation for a shipped model, else <weights dir>/evaluation).
 """
 import argparse
-import sys
 
+from utils.cli import reported
 from utils.config import EvaluateConfig, add_arguments, pick, str2bool
 
 
@@ -34,8 +34,10 @@ def main(argv=None):
     evaluate(ocr, config)
 
 
-if __name__ == '__main__':
-    try:
+def cli():
+    with reported((ValueError, FileNotFoundError)):
         main()
-    except (ValueError, FileNotFoundError) as e:
-        sys.exit(f'evaluate.py: {e}')
+
+
+if __name__ == '__main__':
+    cli()

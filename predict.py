@@ -88,10 +88,16 @@ def main(argv=None):
         for path in files:
             if path in answers:
                 print(f'{path}\t' + '  '.join(f'{c} {p:.3f}' for c, p in answers[path]))
-    for path, error in errors.items():
+    for error in errors.values():
         print(f'predict.py: {error}', file=sys.stderr)
     return 1 if errors else 0
 
 
+def cli():
+    from utils.cli import reported
+    with reported():
+        return main()
+
+
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(cli())

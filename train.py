@@ -9,6 +9,7 @@ import argparse
 import dataclasses
 import sys
 
+from utils.cli import reported
 from utils.config import NetworkConfig, TrainConfig, add_arguments, pick, read_config_file
 
 
@@ -51,8 +52,10 @@ def main(argv=None):
     ocr.train(**dataclasses.asdict(train_config))
 
 
-if __name__ == '__main__':
-    try:
+def cli():
+    with reported((ValueError, FileNotFoundError, RuntimeError)):
         main()
-    except (ValueError, FileNotFoundError, RuntimeError) as e:
-        sys.exit(f'train.py: {e}')
+
+
+if __name__ == '__main__':
+    cli()

@@ -175,7 +175,7 @@ def run(args):
             engine = Tesseract(args.tessdata, args.workers)
         except (ImportError, OSError, RuntimeError) as e:
             if args.tesseract == 'true':
-                raise SystemExit(f'Tesseract is not usable here: {e}')
+                raise SystemExit(f'Tesseract is not usable here: {e}') from None
             print(f'robustness: no Tesseract ({e}); KoOCR only', file=sys.stderr)
     results = {'koocr': {}}
     raw_rows, seen_rows = [], []

@@ -1,4 +1,5 @@
-"""evaluate.py and utils/evaluation (reports, predictions, gradcam, plots) on a tiny untrained model and a few rendered glyphs.
+"""evaluate.py and utils/evaluation (reports, predictions, gradcam, plots) on a tiny untrained model and a few
+rendered glyphs.
 
 The data's labels are chosen from the model's own answers (a third its top-1, a third its third answer, a
 third the glyph drawn), so an untrained model scores between 0 and 1 and every metric has something to count.

@@ -27,8 +27,8 @@ def _imports(path):
 def _utils_graph():
     files = glob.glob(os.path.join(ROOT, 'utils', '**', '*.py'), recursive=True)
     modules = {_module_name(path): path for path in files}
-    return {name: sorted({i for i in _imports(path) if i in modules and i != name}) for name, path in modules.items()}, \
-        {name: _imports(path) for name, path in modules.items()}
+    graph = {name: sorted({i for i in _imports(path) if i in modules and i != name}) for name, path in modules.items()}
+    return graph, {name: _imports(path) for name, path in modules.items()}
 
 
 def test_utils_never_imports_network():

@@ -123,7 +123,8 @@ def test_str2bool_rejects():
         str2bool('maybe')
 
 
-QUOTA_PAGE = b'\n  <!DOCTYPE html><html><head><title>Google Drive - Quota exceeded</title></head><body>...</body></html>'
+QUOTA_PAGE = (b'\n  <!DOCTYPE html><html><head><title>Google Drive - Quota exceeded</title></head>'
+              b'<body>...</body></html>')
 
 
 class _TypedHandler(QuietHandler):

@@ -5,7 +5,6 @@ import pickle
 import numpy as np
 import pytest
 
-from utils.data import patches
 from utils.data.patches import PatchError, list_patches, patch_kind, read_patch, write_patch
 
 

@@ -33,7 +33,8 @@ _ALLOWED_GLOBALS = {
     ('numpy.core.multiarray', '_reconstruct'), ('numpy._core.multiarray', '_reconstruct'),
     ('numpy.core.multiarray', 'scalar'), ('numpy._core.multiarray', 'scalar'),
     ('numpy.dtypes', 'UInt8DType'), ('numpy.dtypes', 'StrDType'), ('numpy.dtypes', 'Int64DType'),
-    ('numpy.dtypes', 'Int32DType'), ('numpy.dtypes', 'Int16DType'), ('numpy.dtypes', 'ObjectDType'), ('numpy.dtypes', 'BytesDType'),
+    ('numpy.dtypes', 'Int32DType'), ('numpy.dtypes', 'Int16DType'),
+    ('numpy.dtypes', 'ObjectDType'), ('numpy.dtypes', 'BytesDType'),
     ('builtins', 'str'),
     # Protocol 5 (Python 3.14's default) rebuilds arrays from a buffer; protocols 0-2 store bytes as
     # latin-1 text that _codecs.encode turns back into bytes. Both are pure data functions.
