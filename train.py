@@ -50,6 +50,7 @@ def main(argv=None):
     if not args.silent_mode:
         ocr.model.summary()
     ocr.train(**dataclasses.asdict(train_config))
+    return ocr
 
 
 def cli():

@@ -6,7 +6,9 @@ callbacks (checkpoints, state, history, schedule, TensorBoard, wandb) and ``mode
 import dataclasses
 import logging
 import os
+import shutil
 import sys
+import tempfile
 
 import keras
 
@@ -16,6 +18,7 @@ from utils.data.hangul import DOMAIN_OUTPUT
 from utils.data.patches import list_patches
 from utils.inference import BATCH_SIZE
 from utils.training import callbacks
+from utils.training.distribute import fit_under_multi_worker, is_chief, worker
 from utils.training.optimizers import get_optimizer
 
 log = logging.getLogger(f'koocr.{__name__}')
@@ -63,19 +66,27 @@ def train(ocr, config):
     # A resumed run must not replay the first epochs' shuffles and augmentations.
     seed = config.seed + initial_epoch
     keras.utils.set_random_seed(seed)
-    os.makedirs(config.log_dir, exist_ok=True)
     train_data, val = datasets(ocr, config, seed)
     epochs = config.epochs if config.epochs > initial_epoch else initial_epoch + config.epochs
     # The strategy the model was built under (a caller's own scope included): scopes must not mix.
     with ocr.model.distribute_strategy.scope():
         compile_model(ocr.model, config.optimizer, config.learning_rate)
+    fit_under_multi_worker(ocr.model)
     record = {'command': ' '.join(sys.argv), 'network': as_record(ocr.config), 'train': as_record(config)}
-    found = _callbacks(ocr, config, val, {**state, **record}, epochs, train_data.steps)
+    # Every worker of a cluster saves (a save may need them all), but only the chief into --log_dir.
+    log_dir = config.log_dir if is_chief() else tempfile.mkdtemp(prefix='koocr_%s%d_' % worker())
+    os.makedirs(log_dir, exist_ok=True)
+    found = _callbacks(ocr, dataclasses.replace(config, log_dir=log_dir), val, {**state, **record}, epochs,
+                       train_data.steps)
     interactive = sys.stdout.isatty()
     if not (config.silent_mode or interactive):
         found.append(callbacks.ProgressLog(train_data.steps, config.batch_size))
-    return ocr.model.fit(train_data.as_tf(), epochs=epochs, initial_epoch=initial_epoch, callbacks=found,
-                         verbose=0 if config.silent_mode else (1 if interactive else 2))
+    try:
+        return ocr.model.fit(train_data.as_tf(), epochs=epochs, initial_epoch=initial_epoch, callbacks=found,
+                             verbose=0 if config.silent_mode else (1 if interactive else 2))
+    finally:
+        if log_dir != config.log_dir:
+            shutil.rmtree(log_dir, ignore_errors=True)
 
 
 def _callbacks(ocr, config, val, state, epochs, train_steps):
