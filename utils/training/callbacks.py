@@ -99,6 +99,7 @@ class SyllableAccuracy(keras.callbacks.Callback):
 def save_model(model, path):
     """Save a whole model (.keras or .h5) atomically: a stop mid-save never leaves a broken file."""
     folder, name = os.path.split(path)
+    os.makedirs(folder or '.', exist_ok=True)
     tmp = os.path.join(folder, f'.tmp_{name}')
     try:
         model.save(tmp)
