@@ -150,7 +150,8 @@ def test_evaluate_notebook_writes_and_shows_the_figures(tmp_path):
     written = sorted(os.path.basename(p) for p in glob.glob(str(tmp_path / 'evaluation' / '*.png')))
     confusion = [name for name in written if name.startswith('confusion_')]
     gradcam = [name for name in written if name.startswith('gradcam_')]
-    assert len(confusion) == 3 * len(gradcam) and {'confusion_printed_CHOSUNG.png', 'gradcam_printed.png'} <= set(written)
+    assert len(confusion) == 3 * len(gradcam)
+    assert {'confusion_printed_CHOSUNG.png', 'gradcam_printed.png'} <= set(written)
     assert os.path.isfile(tmp_path / 'evaluation' / 'metrics.json')
     # Every figure written is shown inline, once.
     assert len(shown(nb, 'image/png')) == len(written)
