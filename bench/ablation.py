@@ -107,19 +107,23 @@ def speed(ocr, folder):
                 ms_per_image=1000 * float(np.median(times)), batched_img_s=len(batch) / (time.perf_counter() - started))
 
 
-def run_row(name, budget, args, robust_found):
+def row_options(name):
+    """(KoOCR's network options, ocr.train's options) of a row: the baseline with the row's change."""
+    from utils.config import TrainConfig
+    trains = {f.name for f in dataclasses.fields(TrainConfig)}
+    change = ROWS[name]
+    return ({**BASELINE, **{k: v for k, v in change.items() if k not in trains}},
+            {**TRAINING, **{k: v for k, v in change.items() if k in trains}})
+
+
+def run_row(name, budget, data, images, args, robust_found):
+    """Train and measure one row on the budget's subset ``data`` (``images`` images)."""
     import keras
     import model
-    from utils.config import TrainConfig
     stride, epochs = BUDGETS[budget]
     keras.backend.clear_session()
     with tempfile.TemporaryDirectory() as folder:
-        data = os.path.join(folder, 'data')
-        images = subset(args.data_path, stride, data)
-        change = ROWS[name]
-        trains = {f.name for f in dataclasses.fields(TrainConfig)}
-        network = {**BASELINE, **{k: v for k, v in change.items() if k not in trains}}
-        training = {**TRAINING, **{k: v for k, v in change.items() if k in trains}}
+        network, training = row_options(name)
         ocr = model.KoOCR(weights=None, **network)
         started = time.perf_counter()
         ocr.train(data_path=data, val_path='', log_dir=os.path.join(folder, 'logs'), epochs=epochs, **training)
@@ -171,14 +175,18 @@ def main(argv=None):
     args = parser.parse_args(argv)
     import robustness
     robust_found = robustness.glyphs(robustness.held_out_faces(args.val_path), args.robust_per_font, 0)
-    for name in args.rows:
-        if any(r['row'] == name and r['budget'] == args.budget for r in done_rows(args.out)):
-            print(f'{name} ({args.budget}): already in {args.out}', flush=True)
-            continue
-        row = run_row(name, args.budget, args, robust_found)
-        append_row(args.out, row)
-        print(f"{name} ({args.budget}): printed {row.get('printed_top1', 0):.1%}, handwriting "
-              f"{row.get('handwriting_top1', 0):.1%}, {row['train_seconds']} s", flush=True)
+    todo = [name for name in args.rows
+            if not any(r['row'] == name and r['budget'] == args.budget for r in done_rows(args.out))]
+    for name in sorted(set(args.rows) - set(todo), key=args.rows.index):
+        print(f'{name} ({args.budget}): already in {args.out}', flush=True)
+    with tempfile.TemporaryDirectory() as folder:
+        data = os.path.join(folder, 'data')
+        images = subset(args.data_path, BUDGETS[args.budget][0], data) if todo else 0
+        for name in todo:
+            row = run_row(name, args.budget, data, images, args, robust_found)
+            append_row(args.out, row)
+            print(f"{name} ({args.budget}): printed {row.get('printed_top1', 0):.1%}, handwriting "
+                  f"{row.get('handwriting_top1', 0):.1%}, {row['train_seconds']} s", flush=True)
     print(table(done_rows(args.out)))
 
 

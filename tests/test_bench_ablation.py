@@ -18,7 +18,11 @@ def test_every_row_changes_one_thing_from_the_baseline():
     assert ablation.ROWS['baseline'] == {}
     for name, change in ablation.ROWS.items():
         assert len(change) <= 2 and set(change) <= set(ablation.BASELINE) | {
-            'adversarial_learning', 'iterative_refinement', 'refinement_t', 'direct_map', 'seed'}, name
+            'adversarial_learning', 'fit_discriminator', 'iterative_refinement', 'refinement_t', 'direct_map',
+            'seed'}, name
+    network, training = ablation.row_options('printed twins, no reversal')
+    assert network['adversarial_learning'] and 'fit_discriminator' not in network and training['fit_discriminator']
+    assert ablation.row_options('baseline seed 1')[1]['seed'] == 1
 
 
 def test_subset_takes_every_kth_patch_of_each_kind(patch_dirs, tmp_path):
@@ -30,18 +34,26 @@ def test_subset_takes_every_kth_patch_of_each_kind(patch_dirs, tmp_path):
 
 def test_rows_are_appended_as_they_finish_and_a_rerun_skips_them(tmp_path, monkeypatch, capsys):
     out = str(tmp_path / 'ablation.jsonl')
-    trained = []
+    trained, subsets = [], []
 
-    def fake_row(name, budget, args, found):
+    def fake_row(name, budget, data, images, args, found):
         trained.append(name)
         return dict(row=name, budget=budget, **FIGURES)
 
+    def fake_subset(data_path, stride, folder):
+        subsets.append(stride)
+        return 40
+
     monkeypatch.setattr(ablation, 'run_row', fake_row)
+    monkeypatch.setattr(ablation, 'subset', fake_subset)
     monkeypatch.setattr(importlib.import_module('robustness'), 'held_out_faces', lambda path: {})
     monkeypatch.setattr(importlib.import_module('robustness'), 'glyphs', lambda faces, n, seed: [])
     ablation.main(['--rows', 'baseline', 'direct_map', '--out', out])
     ablation.main(['--rows', 'baseline', 'fire', '--out', out])
     assert trained == ['baseline', 'direct_map', 'fire']
+    assert subsets == [6, 6]  # one subset per run for all its rows, none when nothing is left to train
+    ablation.main(['--rows', 'fire', '--out', out])
+    assert subsets == [6, 6]
     rows = [json.loads(line) for line in open(out, encoding='utf-8')]
     assert [r['row'] for r in rows] == ['baseline', 'direct_map', 'fire']
     ablation.main(['--rows', 'baseline', '--budget', 'long', '--out', out])  # another budget is another row
