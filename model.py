@@ -132,9 +132,9 @@ class KoOCR:
 
     # Training: the loop lives in utils/training/loop.py -------------------------------------------------
 
-    def compile(self, optimizer='adabound', learning_rate=0.001):
+    def compile(self, optimizer='adabound', learning_rate=0.001, loss='crossentropy', hybrid_weight=0.5):
         """Compile for training (see ``loop.compile_model``)."""
-        loop.compile_model(self.model, optimizer, learning_rate)
+        loop.compile_model(self.model, optimizer, learning_rate, loss, hybrid_weight)
 
     def train(self, **options):
         """Train on patches (see ``TrainConfig`` for every option; ``lr`` is accepted for learning_rate);

@@ -42,6 +42,7 @@ ROWS = {
     'refinement t=2': dict(iterative_refinement=True, refinement_t=2),
     'refinement t=4': dict(iterative_refinement=True, refinement_t=4),
     'direct_map': dict(direct_map=True),
+    'hybrid loss': dict(loss='hybrid'),
     'fc_link flatten': dict(fc_link=''),
     'fc_link GAP': dict(fc_link='GAP'),
     'fc_link GWOAP': dict(fc_link='GWOAP'),

@@ -23,11 +23,12 @@ NETWORKS = ('melnyk', 'fire', 'compact', 'VGG16', 'inception-resnet', 'mobilenet
 FC_LINKS = ('', 'GAP', 'GWAP', 'GWOAP')
 OPTIMIZERS = ('sgd', 'adam', 'adabound')
 LR_SCHEDULES = ('constant', 'cosine')
+LOSSES = ('crossentropy', 'hybrid')  # utils/training/losses.py
 # (lowest, highest, lowest excluded): None is no bound.
 RANGES = {
     'image_size': (8, None, False), 'width': (0, None, True), 'refinement_t': (1, None, False),
     'patch_size': (1, None, False), 'epochs': (1, None, False), 'learning_rate': (0, None, True),
-    'batch_size': (1, None, False), 'adversarial_ratio': (0, None, False),
+    'batch_size': (1, None, False), 'adversarial_ratio': (0, None, False), 'hybrid_weight': (0, None, False),
     'top_n': (1, None, False), 'class_activation_n': (1, None, False),
 }
 
@@ -111,6 +112,10 @@ class TrainConfig:
     lr_schedule: str = field(default='constant', metadata={'help': "'constant' or 'cosine' over the epochs"})
     optimizer: str = field(default='adabound', metadata={'help': 'sgd, adam or adabound'})
     batch_size: int = field(default=32, metadata={'help': 'images per step'})
+    loss: str = field(default='crossentropy', metadata={
+        'help': "'crossentropy', or 'hybrid': cross-entropy plus a pairwise term against each image's most "
+                "confused class (Kim, Choi & Lee, IJDAR 2016)"})
+    hybrid_weight: float = field(default=0.5, metadata={'help': "weight of the hybrid loss's pairwise term"})
     zip_weights: bool = field(default=False, metadata={'help': 'zip each epoch weights as weights_epoch_N.zip'})
     fit_discriminator: bool = field(default=False, metadata={
         'help': 'adversarial learning: fit the discriminator alone (its gradient not reversed into the '
@@ -128,6 +133,7 @@ class TrainConfig:
         self.kinds = parse_kinds(self.kinds)
         _check_choice('optimizer', self.optimizer, OPTIMIZERS)
         _check_choice('lr_schedule', self.lr_schedule, LR_SCHEDULES)
+        _check_choice('loss', self.loss, LOSSES)
         _check_ranges(self)
 
 

@@ -19,22 +19,23 @@ from utils.data.patches import list_patches
 from utils.inference import BATCH_SIZE
 from utils.training import callbacks
 from utils.training.distribute import fit_under_multi_worker, is_chief, worker
+from utils.training.losses import get_loss
 from utils.training.optimizers import get_optimizer
 
 log = logging.getLogger(f'koocr.{__name__}')
 
 
-def compile_model(model, optimizer='adabound', learning_rate=0.001):
-    """Compile with one sparse cross-entropy and accuracy per output (binary cross-entropy for the
-    discriminator of adversarial learning); keeps a loaded optimizer's state when it is of the kind asked
-    for, at the new learning rate."""
+def compile_model(model, optimizer='adabound', learning_rate=0.001, loss='crossentropy', hybrid_weight=0.5):
+    """Compile with one loss (``loss``: sparse cross-entropy, or the hybrid loss) and accuracy per class
+    output (binary cross-entropy for the discriminator of adversarial learning); keeps a loaded optimizer's
+    state when it is of the kind asked for, at the new learning rate."""
     current = getattr(model, 'optimizer', None)
     if current is None or type(current) is not type(get_optimizer(optimizer, learning_rate)):
         current = get_optimizer(optimizer, learning_rate)
     else:
         current.learning_rate = learning_rate
     names = model.output_names
-    losses = {n: 'binary_crossentropy' if n == DOMAIN_OUTPUT else 'sparse_categorical_crossentropy' for n in names}
+    losses = {n: 'binary_crossentropy' if n == DOMAIN_OUTPUT else get_loss(loss, hybrid_weight) for n in names}
     model.compile(optimizer=current, loss=losses,
                   metrics={n: ['accuracy'] for n in names}, jit_compile=False)
 
@@ -70,7 +71,7 @@ def train(ocr, config):
     epochs = config.epochs if config.epochs > initial_epoch else initial_epoch + config.epochs
     # The strategy the model was built under (a caller's own scope included): scopes must not mix.
     with ocr.model.distribute_strategy.scope():
-        compile_model(ocr.model, config.optimizer, config.learning_rate)
+        compile_model(ocr.model, config.optimizer, config.learning_rate, config.loss, config.hybrid_weight)
     fit_under_multi_worker(ocr.model)
     record = {'command': ' '.join(sys.argv), 'network': as_record(ocr.config), 'train': as_record(config)}
     # Every worker of a cluster saves (a save may need them all), but only the chief into --log_dir.
