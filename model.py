@@ -182,13 +182,22 @@ class KoOCR:
             outputs = self.model.predict(inputs, batch_size=BATCH_SIZE, verbose=0)
         return ranked(outputs, self.charset, n, probabilities)
 
+    def export(self, path, format='saved_model', **options):
+        """Write the network for serving: 'saved_model' (a folder: raw image bytes or pixels in, top-5
+        syllables out, preprocessing in TensorFlow ops), 'tflite' (float32), 'tflite-int8' (full integer,
+        calibrated on ``representative_size`` rendered glyphs) or 'tflite-fp16' (float16 weights); see
+        ``utils/inference/export.py``."""
+        from utils.inference.export import export_model
+        export_model(inference_model(self.model), dataclasses.asdict(self.config), ''.join(self.charset), path,
+                     format, **options)
+
     def save(self, path, include_optimizer=False):
         """Save the model (.keras or .h5), without the optimizer's state unless asked: a third of the
         size, which is what a shipped model needs; or its LiteRT twin (.tflite) for fast inference.
         Only a save with the optimizer (a checkpoint to resume) keeps the discriminator of adversarial learning."""
         serving = inference_model(self.model)
         if path.endswith('.tflite'):
-            lite.export_tflite(serving, path)
+            lite.export_tflite(serving, path, info=(dataclasses.asdict(self.config), ''.join(self.charset)))
             return
         if include_optimizer:
             callbacks.save_model(self.model, path)

@@ -15,7 +15,8 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('images', nargs='+', help='image files, or folders of them')
     parser.add_argument('--n', type=positive_int, default=5, help='how many candidates per image (default 5)')
-    parser.add_argument('--weights', default='default', help="'default' (the shipped model) or a model file")
+    parser.add_argument('--weights', default='default',
+                        help="'default' (the shipped model), a model file or a .tflite export.py wrote")
     parser.add_argument('--json', action='store_true', help='print JSON instead of a table')
     return parser.parse_args(argv)
 
@@ -51,7 +52,11 @@ def read_images(files, prepare):
 
 
 def open_reader(weights):
-    """The shipped model's LiteRT twin when it can run (no TensorFlow to load), else a KoOCR model."""
+    """A .tflite file (any export.py wrote) or the shipped model's LiteRT twin when it can run (no TensorFlow
+    to load), else a KoOCR model."""
+    if weights.endswith('.tflite'):
+        from utils.inference.lite import LiteReader
+        return LiteReader(weights)
     if weights == 'default':
         try:
             from utils.inference.lite import LiteReader

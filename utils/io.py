@@ -1,6 +1,7 @@
 """Files written whole or not at all, JSON in and out, and the paths of what the repository bundles."""
 import json
 import os
+import shutil
 import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -20,6 +21,28 @@ def atomic_write(path, write):
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)
+        raise
+
+
+def atomic_write_dir(path, write):
+    """Call ``write(temp_folder)`` on a new folder beside ``path``, then rename it into place; a folder
+    already at ``path`` is replaced only once the new one is whole."""
+    path = os.path.abspath(path)
+    parent = os.path.dirname(path)
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(dir=parent, prefix='.tmp_' + os.path.basename(path))
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o755)  # mkdtemp makes folders private
+        if os.path.isdir(path):
+            old = tempfile.mkdtemp(dir=parent, prefix='.old_' + os.path.basename(path))
+            os.replace(path, os.path.join(old, 'replaced'))
+            os.replace(tmp, path)
+            shutil.rmtree(old)
+        else:
+            os.replace(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
         raise
 
 

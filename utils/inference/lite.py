@@ -9,6 +9,7 @@ import io
 import json
 import os
 import sys
+import warnings
 import zipfile
 
 import numpy as np
@@ -20,13 +21,78 @@ from utils.io import atomic_write
 
 
 
-def export_tflite(keras_model, path):
-    """Convert a Keras model to a float32 .tflite file (written to a temp file, then renamed)."""
+QUANTIZATIONS = (None, 'int8', 'fp16')
+INFO_METADATA = 'koocr_model_info'  # the flatbuffer metadata entry holding the options and the charset
+
+
+def convert(keras_model, quantization=None, representative=None):
+    """A Keras model -> .tflite bytes: float32 (None); float16 weights ('fp16', computed in float32 on CPUs
+    without fp16 units); or full-integer ('int8': int8 weights, activations, input and outputs, calibrated
+    on ``representative``, float32 (N, S, S, 1) images as the network sees them)."""
     import tensorflow as tf
 
-    with contextlib.redirect_stdout(io.StringIO()):  # Keras prints every variable of the exported signature
-        data = tf.lite.TFLiteConverter.from_keras_model(keras_model).convert()
+    if quantization not in QUANTIZATIONS:
+        raise ValueError(f'quantization={quantization!r}; choose from {QUANTIZATIONS}')
+    converter = tf.lite.TFLiteConverter.from_keras_model(keras_model)
+    if quantization == 'fp16':
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.target_spec.supported_types = [tf.float16]
+    elif quantization == 'int8':
+        if representative is None or not len(representative):
+            raise ValueError('int8 quantization needs a representative set of images')
+        images = np.asarray(representative, np.float32)
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = lambda: ([image[None]] for image in images)
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        converter.inference_input_type = converter.inference_output_type = tf.int8
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():  # Keras prints every variable
+        # TF 2.21 warns 'Statistics for quantized inputs were expected' for every int8 Keras conversion: the
+        # calibration sets the input's scale (1.0, zero point -128 for 0-255 grey levels) all the same.
+        warnings.filterwarnings('ignore', 'Statistics for quantized inputs')
+        return converter.convert()
+
+
+def export_tflite(keras_model, path, info=None, quantization=None, representative=None):
+    """Convert a Keras model to a .tflite file (see ``convert``; written to a temp file, then renamed).
+    ``info``: (options dict, charset) to carry inside the file, so it can be read on its own."""
+    data = convert(keras_model, quantization, representative)
+    if info is not None:
+        data = with_metadata(data, INFO_METADATA, json.dumps({'config': info[0], 'charset': info[1]}).encode())
     atomic_write(path, lambda f: f.write(data))
+
+
+def with_metadata(data, name, value):
+    """.tflite bytes with one more metadata entry ``name`` holding the bytes ``value``."""
+    import flatbuffers
+    from ai_edge_litert import schema_py_generated as schema
+
+    model = schema.ModelT.InitFromPackedBuf(bytearray(data), 0)
+    buffer = schema.BufferT()
+    buffer.data = np.frombuffer(value, np.uint8)
+    model.buffers.append(buffer)
+    entry = schema.MetadataT()
+    entry.name, entry.buffer = name, len(model.buffers) - 1
+    model.metadata = [m for m in (model.metadata or []) if m.name != name.encode()] + [entry]
+    builder = flatbuffers.Builder(len(data) + len(value) + 1024)
+    builder.Finish(model.Pack(builder), file_identifier=b'TFL3')
+    return bytes(builder.Output())
+
+
+def read_metadata(path, name):
+    """The bytes of metadata entry ``name`` in a .tflite file, or None; ValueError naming a non-TFLite file."""
+    from ai_edge_litert import schema_py_generated as schema
+
+    with open(path, 'rb') as f:
+        data = f.read()
+    try:
+        model = schema.Model.GetRootAs(data, 0)
+        for i in range(model.MetadataLength()):
+            entry = model.Metadata(i)
+            if entry.Name() == name.encode():
+                return model.Buffers(entry.Buffer()).DataAsNumpy().tobytes()
+    except Exception as e:  # a damaged flatbuffer fails with struct or index errors
+        raise ValueError(f'{path}: not a TFLite model ({type(e).__name__}: {e})') from None
+    return None
 
 
 @contextlib.contextmanager
@@ -44,7 +110,9 @@ def _quiet_native_stderr():
 
 
 class LiteRunner:
-    """A .tflite model as a function: float32 (N, S, S, 1) -> {output name: (N, classes)} probabilities."""
+    """A .tflite model as a function: float32 (N, S, S, 1) -> {output name: (N, classes)} probabilities.
+    A quantized model (int8/uint8 input or outputs) gets its input quantized and its outputs dequantized
+    with the tensors' own scale and zero point."""
 
     def __init__(self, path, threads=None):
         from ai_edge_litert.interpreter import Interpreter  # ImportError: callers fall back to Keras
@@ -58,15 +126,32 @@ class LiteRunner:
         self.input_name, = signature['inputs']
         self.output_names = signature['outputs']
         self._run = interpreter.get_signature_runner()
+        self._input = self._run.get_input_details()[self.input_name]
+        self._outputs = self._run.get_output_details()
         with _quiet_native_stderr():  # the first call prints a notice ('Created ... XNNPACK delegate') once
-            self(np.zeros(interpreter.get_input_details()[0]['shape'], np.float32))
+            self(np.zeros(self._input['shape'], np.float32))
+
+    def _quantize(self, inputs):
+        dtype = self._input['dtype']
+        if not np.issubdtype(dtype, np.integer):
+            return inputs
+        scale, zero_point = self._input['quantization']
+        limits = np.iinfo(dtype)
+        return np.clip(np.rint(inputs / scale + zero_point), limits.min, limits.max).astype(dtype)
+
+    def _dequantize(self, name, values):
+        if not np.issubdtype(values.dtype, np.integer):
+            return values  # a copy follows in __call__
+        scale, zero_point = self._outputs[name]['quantization']
+        return (values.astype(np.float32) - zero_point) * scale
 
     def __call__(self, inputs):
         inputs = np.asarray(inputs, np.float32)
         # Each call's outputs live in the interpreter's buffers: concatenate copies them out.
-        parts = [self._run(**{self.input_name: inputs[i:i + BATCH_SIZE]})
+        parts = [self._run(**{self.input_name: self._quantize(inputs[i:i + BATCH_SIZE])})
                  for i in range(0, len(inputs), BATCH_SIZE)]
-        return {name: np.concatenate([part[name] for part in parts]) for name in self.output_names}
+        return {name: np.concatenate([self._dequantize(name, part[name]) for part in parts])
+                for name in self.output_names}
 
 
 def read_model_info(keras_path):
@@ -80,16 +165,37 @@ def read_model_info(keras_path):
         raise ValueError(f'{keras_path}: not a KoOCR .keras model ({type(e).__name__}: {e})') from None
 
 
-class LiteReader:
-    """A model folder's LiteRT twin on its own (``model.tflite``, with the charset and image size read from
-    ``model.keras``): reads characters without loading TensorFlow, so ``predict.py`` starts in about a second.
-    It trusts the twin, so it is meant for the shipped model, whose pair the tests check agrees; ``KoOCR``
-    checks any other."""
+def read_tflite_info(path):
+    """(options dict, charset) of a .tflite file: the copy exported inside it, else the ``model.keras``
+    beside it (the shipped twin predates the copy); ValueError/FileNotFoundError naming the file."""
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f'{path}: no such .tflite file')
+    inside = read_metadata(path, INFO_METADATA)
+    if inside is not None:
+        info = json.loads(inside)
+        return info['config'], info['charset']
+    beside = os.path.join(os.path.dirname(path), 'model.keras')
+    if not os.path.isfile(beside):
+        raise ValueError(f'{path}: carries no KoOCR model info and has no model.keras beside it; '
+                         f'export it with export.py')
+    return read_model_info(beside)
 
-    def __init__(self, folder):
-        config, self.charset = read_model_info(os.path.join(folder, 'model.keras'))
+
+class LiteReader:
+    """A LiteRT model on its own: a model folder's twin (``model.tflite``, with the charset and image size
+    read from ``model.keras``), or any .tflite file export.py wrote (float32, fp16 or int8, carrying them
+    inside). Reads characters without loading TensorFlow, so ``predict.py`` starts in about a second.
+    It trusts the file, so it is meant for the shipped model, whose pair the tests check agrees, and for
+    exports; ``KoOCR`` checks any other twin."""
+
+    def __init__(self, path):
+        if os.path.isdir(path):
+            config, self.charset = read_model_info(os.path.join(path, 'model.keras'))
+            path = os.path.join(path, 'model.tflite')
+        else:
+            config, self.charset = read_tflite_info(path)
         self.image_size = int(config['image_size'])
-        self.runner = LiteRunner(os.path.join(folder, 'model.tflite'))
+        self.runner = LiteRunner(path)
 
     def rank(self, inputs, n=5, probabilities=False):
         """Prepared inputs (N, S, S[, 1]) -> one list of the n most likely syllables per image."""
