@@ -8,7 +8,8 @@ rank the patches as they are (network and exact top-5); the SavedModel answers e
 own signature (its TensorFlow preprocessing, the network and top-5), and is compared with the .keras model
 answering the same raw patches through ``prepare``. One image: the median of single calls from a raw image
 to the top-5 (``prepare`` + network + top-5; the SavedModel from PNG bytes). Batched: network + top-5 over
-the whole sample in batches of 256, the best of three passes; the SavedModel takes one image per call, so its figure is sequential.
+the whole sample in batches of 256, the best of three passes; the SavedModel takes one image per call, so its
+figure is sequential.
 int8 is calibrated on glyphs of the training fonts only (the manifest's 'train' rows). Writes a JSON (--out)
 and prints a markdown table.
 """
@@ -181,7 +182,8 @@ def main(argv=None):
 
 
 def table(result):
-    lines = ['| format | size MB | one image ms | batched img/s | held-out top-1 | Keras top-1, same inputs | Δ points |',
+    lines = ['| format | size MB | one image ms | batched img/s | held-out top-1 | Keras top-1, same inputs '
+             '| Δ points |',
              '|---|---|---|---|---|---|---|']
     for r in result['rows']:
         lines.append(f"| {r['format']} | {r['size_mb']:.2f} | {r['one_image_ms']:.2f} | {r['batched_img_s']:,.0f} | "
