@@ -10,8 +10,8 @@ weights). ``python predict.py --weights FILE.tflite`` reads any of the .tflite f
 """
 import argparse
 import os
-import sys
 
+from utils.cli import reported
 from utils.inference.export import FORMATS, REPRESENTATIVE_SIZE
 
 DEFAULT_OUTPUTS = {'saved_model': 'koocr_saved_model', 'tflite': 'koocr.tflite',
@@ -40,8 +40,10 @@ def main(argv=None):
     print(f'export.py: wrote {output} ({args.format}) from {ocr.weights_path}')
 
 
-if __name__ == '__main__':
-    try:
+def cli():
+    with reported((ValueError, FileNotFoundError)):
         main()
-    except (ValueError, FileNotFoundError) as e:
-        sys.exit(f'export.py: {e}')
+
+
+if __name__ == '__main__':
+    cli()
