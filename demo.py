@@ -59,5 +59,9 @@ def main(argv=None):
     return 0
 
 
+def cli():
+    return main()
+
+
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(cli())
