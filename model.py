@@ -101,7 +101,7 @@ class KoOCR:
                 config.direct_map, config.data_augmentation, config.width,
                 info=ModelInfo(config=dataclasses.asdict(config), charset=''.join(charset)),
                 refinement_steps=config.refinement_t if config.iterative_refinement else 0,
-                adversarial=config.adversarial_learning)
+                adversarial=config.adversarial_learning, decoder=config.decoder)
 
     def _load_lite(self, runtime):
         """The LiteRT runner of ``<weights>.tflite`` for runtime 'auto'/'litert', or None (Keras)."""

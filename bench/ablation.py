@@ -43,14 +43,19 @@ ROWS = {
     'refinement t=4': dict(iterative_refinement=True, refinement_t=4),
     'direct_map': dict(direct_map=True),
     'hybrid loss': dict(loss='hybrid'),
+    'complete': dict(split_components=False),
+    'densenet': dict(network='densenet'),
+    'densenet decoder': dict(network='densenet', decoder=True),
     'fc_link flatten': dict(fc_link=''),
     'fc_link GAP': dict(fc_link='GAP'),
     'fc_link GWOAP': dict(fc_link='GWOAP'),
     'fire': dict(network='fire', width=1.0),
     'melnyk': dict(network='melnyk', width=1.0),
 }
-# (every k-th training patch of each kind, epochs)
-BUDGETS = {'short': (6, 1), 'long': (2, 2)}
+# (every k-th training patch of each kind, epochs); an 'unseen' budget trains without the syllables of
+# UNSEEN and measures top-1 on exactly those (held-out fonts), and over all 11,172 syllables.
+BUDGETS = {'short': (6, 1), 'long': (2, 2), 'short unseen': (6, 1), 'long unseen': (2, 2)}
+UNSEEN = os.path.join(ROOT, 'files', 'unseen_ksx1001.txt')  # 235 syllables: 10% of KS X 1001, fixed
 
 
 def subset(data_path, stride, folder):
@@ -65,11 +70,12 @@ def subset(data_path, stride, folder):
     return count
 
 
-def measure(ocr, val_path, robust_found):
+def measure(ocr, val_path, robust_found, unseen=False):
     """The row's figures after training."""
     import robustness
     from tesseract_vs_koocr import GROUPS
     from utils.data.dataset import Labeler, PatchDataset
+    from utils.data.hangul import load_charset
     from utils.evaluation.predictions import predict_dataset
     labeler = Labeler(ocr.config.split_components, ocr.charset)
     dataset = PatchDataset(val_path, ocr.image_size, labeler, shuffle=False)
@@ -79,6 +85,12 @@ def measure(ocr, val_path, robust_found):
         mask = np.isin(predictions.kinds, kinds)
         if mask.any():
             figures[f'{group}_top1'] = float(predictions.correct[mask].mean())
+    if unseen:
+        labels = np.asarray(ocr.charset)[predictions.truth]
+        figures['unseen_top1'] = float(predictions.correct[np.isin(labels, load_charset(UNSEEN))].mean())
+        if ocr.config.split_components:  # jamo outputs name any syllable; one softmax only its charset
+            everything = predict_dataset(ocr.model, load_charset('all'), dataset, top_n=1, progress=False)
+            figures['all_syllables_top1'] = float(everything.correct.mean())
     answers = robustness.koocr_answers(ocr, robustness.crops(robust_found, 'combined', 0))
     for group, scores in robustness.by_group(robust_found, answers).items():
         figures[f'combined_{group}_top1'] = scores['top1']
@@ -125,6 +137,9 @@ def run_row(name, budget, data, images, args, robust_found):
     keras.backend.clear_session()
     with tempfile.TemporaryDirectory() as folder:
         network, training = row_options(name)
+        unseen = budget.endswith('unseen')
+        if unseen:
+            training['exclude_syllables'] = UNSEEN
         ocr = model.KoOCR(weights=None, **network)
         started = time.perf_counter()
         ocr.train(data_path=data, val_path='', log_dir=os.path.join(folder, 'logs'), epochs=epochs, **training)
@@ -132,7 +147,7 @@ def run_row(name, budget, data, images, args, robust_found):
         row = dict(row=name, budget=budget, epochs=epochs, patch_stride=stride, train_images=images,
                    train_seconds=round(seconds), train_img_s=images * epochs / seconds,
                    network=network, training=training)
-        row.update(measure(ocr, args.val_path, robust_found))
+        row.update(measure(ocr, args.val_path, robust_found, unseen))
         row.update(speed(ocr, folder))
     return row
 
@@ -154,13 +169,15 @@ def append_row(path, row):
 def table(rows):
     pct = lambda v: '' if v is None else f'{v:.1%}'  # noqa: E731
     head = ['row', 'budget', 'held-out printed top-1', 'held-out handwriting top-1', 'combined printed',
-            'combined handwriting', 'parameters', '.keras MB', 'ms/image (Keras)', 'batched img/s', 'training img/s']
+            'combined handwriting', 'unseen syllables', 'all 11,172', 'parameters', '.keras MB', 'ms/image (Keras)',
+            'batched img/s', 'training img/s']
     lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
     for r in rows:
         lines.append('| ' + ' | '.join([
             r['row'], f"{r['budget']} ({r['train_images']:,} img × {r['epochs']})", pct(r.get('printed_top1')),
             pct(r.get('handwriting_top1')), pct(r.get('combined_printed_top1')),
-            pct(r.get('combined_handwriting_top1')), f"{r['parameters']:,}", f"{r['keras_mb']:.1f}",
+            pct(r.get('combined_handwriting_top1')), pct(r.get('unseen_top1')), pct(r.get('all_syllables_top1')),
+            f"{r['parameters']:,}", f"{r['keras_mb']:.1f}",
             f"{r['ms_per_image']:.1f}", f"{r['batched_img_s']:,.0f}", f"{r['train_img_s']:.0f}"]) + ' |')
     return '\n'.join(lines)
 

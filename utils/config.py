@@ -19,7 +19,7 @@ from utils.data.patches import KINDS
 
 # The registry names of network/ (network.BACKBONES) and its poolings (network.layers.POOLINGS); utils may
 # not import network, so they are listed here and tests/test_config.py keeps the lists equal.
-NETWORKS = ('melnyk', 'fire', 'compact', 'VGG16', 'inception-resnet', 'mobilenet', 'efficient-net')
+NETWORKS = ('melnyk', 'fire', 'compact', 'densenet', 'VGG16', 'inception-resnet', 'mobilenet', 'efficient-net')
 FC_LINKS = ('', 'GAP', 'GWAP', 'GWOAP')
 OPTIMIZERS = ('sgd', 'adam', 'adabound')
 LR_SCHEDULES = ('constant', 'cosine')
@@ -89,10 +89,14 @@ class NetworkConfig:
     refinement_t: int = field(default=4, metadata={'help': 'refinement steps'})
     adversarial_learning: bool = field(default=False, metadata={
         'help': 'a discriminator of printed vs handwriting-style features, its gradient reversed (training only)'})
+    decoder: bool = field(default=False, metadata={
+        'help': 'DenseRAN-style attention GRU decoder reading initial, medial, final in turn (split only)'})
 
     def __post_init__(self):
         _check_choice('network', self.network, NETWORKS)
         _check_choice('fc_link', self.fc_link, FC_LINKS)
+        if self.decoder and (not self.split_components or self.iterative_refinement):
+            raise ValueError('decoder=True reads jamo: it needs split_components=True and no iterative_refinement')
         # A charset file is read when the network is built; a loaded model carries its charset inside, so
         # the file it was built from need not exist any more.
         if not isinstance(self.charset, str) or not self.charset:
@@ -116,6 +120,9 @@ class TrainConfig:
         'help': "'crossentropy', or 'hybrid': cross-entropy plus a pairwise term against each image's most "
                 "confused class (Kim, Choi & Lee, IJDAR 2016)"})
     hybrid_weight: float = field(default=0.5, metadata={'help': "weight of the hybrid loss's pairwise term"})
+    exclude_syllables: str = field(default='', metadata={
+        'help': "a UTF-8 file of syllables kept out of training (files/unseen_ksx1001.txt: the unseen-syllable "
+                "test); '' trains on every syllable of the charset"})
     zip_weights: bool = field(default=False, metadata={'help': 'zip each epoch weights as weights_epoch_N.zip'})
     fit_discriminator: bool = field(default=False, metadata={
         'help': 'adversarial learning: fit the discriminator alone (its gradient not reversed into the '

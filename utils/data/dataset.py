@@ -9,15 +9,17 @@ from utils.io import BUNDLED_FONT
 
 class Labeler:
     """Syllables -> the model's targets: (cho, jung, jong) in split mode, a charset index otherwise.
+    ``exclude``: syllables dropped like those outside the charset (kept out of training).
 
     ``outputs``: the model's output names when it has more than its heads (the steps of iterative refinement,
     'CHOSUNG_step1'): each gets the targets of the head its name starts with. The discriminator's output
     (adversarial learning, ``hangul.DOMAIN_OUTPUT``) gets 1 for a handwriting-style image, 0 for a printed one."""
 
-    def __init__(self, split_components, charset, outputs=None):
+    def __init__(self, split_components, charset, outputs=None, exclude=()):
         self.split_components = split_components
         self.charset = list(charset)
         self.index = {char: i for i, char in enumerate(self.charset)}
+        self.exclude = frozenset(exclude)
         self.names = list(hangul.output_sizes(split_components, len(self.charset)))
         self.outputs = list(outputs or self.names)
         self.adversarial = hangul.DOMAIN_OUTPUT in self.outputs
@@ -28,8 +30,8 @@ class Labeler:
             raise ValueError(f'outputs {unknown} answer none of the heads {self.names}')
 
     def keep(self, labels):
-        """Mask of the labels the model can name (the charset in use)."""
-        return np.array([label in self.index for label in labels], dtype=bool)
+        """Mask of the labels the model can name (the charset in use) and that are not excluded."""
+        return np.array([label in self.index and label not in self.exclude for label in labels], dtype=bool)
 
     def targets(self, labels, kinds=None):
         """{output name: int32 (N,)} for labels that are all in the charset; the discriminator's float32

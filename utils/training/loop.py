@@ -14,6 +14,7 @@ import keras
 
 from utils.config import TrainConfig, as_record
 from utils.data.dataset import Labeler, PatchDataset, PrintedPairs
+from utils.data import hangul
 from utils.data.hangul import DOMAIN_OUTPUT
 from utils.data.patches import list_patches
 from utils.inference import BATCH_SIZE
@@ -42,12 +43,15 @@ def compile_model(model, optimizer='adabound', learning_rate=0.001, loss='crosse
 
 def datasets(ocr, config, seed):
     """(training PatchDataset, validation PatchDataset or None: no --val_path folder, or no patches in it).
-    With a discriminator, training batches carry the printed twins of their handwriting-style images."""
+    With a discriminator, training batches carry the printed twins of their handwriting-style images; the
+    syllables of ``exclude_syllables`` never reach training (validation keeps them)."""
     labeler = Labeler(ocr.config.split_components, ocr.charset, ocr.model.output_names)
+    excluded = hangul.load_charset(config.exclude_syllables) if config.exclude_syllables else ()
+    train_labeler = Labeler(ocr.config.split_components, ocr.charset, ocr.model.output_names, excluded)
     kinds = config.kinds or None
     pairs = PrintedPairs(ocr.image_size) if labeler.adversarial else None
-    train_data = PatchDataset(config.data_path, ocr.image_size, labeler, config.batch_size, config.patch_size,
-                              kinds, shuffle=True, seed=seed, printed_pairs=pairs)
+    train_data = PatchDataset(config.data_path, ocr.image_size, train_labeler, config.batch_size,
+                              config.patch_size, kinds, shuffle=True, seed=seed, printed_pairs=pairs)
     val = None
     if config.val_path and os.path.isdir(config.val_path):
         if list_patches(config.val_path, kinds):
