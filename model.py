@@ -41,7 +41,6 @@ def load_keras_model(path):
     return loaded
 
 
-
 class KoOCR:
     """A Korean character recognizer: a Keras network with jamo (split) or whole-character outputs.
 
@@ -109,17 +108,7 @@ class KoOCR:
         if runtime == 'keras' or (runtime == 'auto' and not os.path.isfile(twin)):
             return None
         try:
-            if not os.path.isfile(twin):
-                raise FileNotFoundError(f'{twin or "a new network"}: no .tflite twin of the Keras model')
-            runner = lite.LiteRunner(twin)
-            # A twin left behind by a retrained model.keras must not answer for it.
-            probe = np.random.default_rng(0).uniform(0, 255, (2, self.image_size, self.image_size, 1))
-            expected = inference_model(self.model).predict_on_batch(probe.astype(np.float32))
-            got = runner(probe)
-            if set(got) != set(expected) or not all(np.allclose(got[k], expected[k], atol=1e-4) for k in got):
-                raise ValueError(f'{twin}: outputs differ from {self.weights_path}; re-export it with '
-                                 f'KoOCR(weights=...).save({twin!r})')
-            return runner
+            return lite.checked_twin(twin, inference_model(self.model), self.image_size, self.weights_path)
         except (ImportError, OSError, ValueError) as e:
             if runtime == 'litert':
                 raise

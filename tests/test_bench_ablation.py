@@ -18,8 +18,8 @@ def test_every_row_changes_one_thing_from_the_baseline():
     assert ablation.ROWS['baseline'] == {}
     for name, change in ablation.ROWS.items():
         assert len(change) <= 2 and set(change) <= set(ablation.BASELINE) | {
-            'adversarial_learning', 'fit_discriminator', 'loss', 'decoder', 'iterative_refinement', 'refinement_t', 'direct_map',
-            'seed'}, name
+            'adversarial_learning', 'fit_discriminator', 'loss', 'decoder', 'iterative_refinement', 'refinement_t',
+            'direct_map', 'seed'}, name
     network, training = ablation.row_options('printed twins, no reversal')
     assert network['adversarial_learning'] and 'fit_discriminator' not in network and training['fit_discriminator']
     assert ablation.row_options('baseline seed 1')[1]['seed'] == 1

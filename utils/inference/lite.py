@@ -154,6 +154,21 @@ class LiteRunner:
                 for name in self.output_names}
 
 
+def checked_twin(twin, keras_model, image_size, keras_path):
+    """The ``LiteRunner`` of ``twin`` if it answers a probe as ``keras_model`` does; a ValueError saying how
+    to re-export it otherwise (a twin left behind by a retrained model.keras must not answer for it)."""
+    if not os.path.isfile(twin):
+        raise FileNotFoundError(f'{twin or "a new network"}: no .tflite twin of the Keras model')
+    runner = LiteRunner(twin)
+    probe = np.random.default_rng(0).uniform(0, 255, (2, image_size, image_size, 1))
+    expected = keras_model.predict_on_batch(probe.astype(np.float32))
+    got = runner(probe)
+    if set(got) != set(expected) or not all(np.allclose(got[k], expected[k], atol=1e-4) for k in got):
+        raise ValueError(f'{twin}: outputs differ from {keras_path}; re-export it with '
+                         f'KoOCR(weights=...).save({twin!r})')
+    return runner
+
+
 def read_model_info(keras_path):
     """(options dict, charset) that a KoOCR .keras file carries in its ModelInfo layer, read without Keras."""
     try:
