@@ -85,4 +85,4 @@ def test_compress_py_writes_a_model_koocr_loads_and_a_report(patch_dirs, tmp_pat
     loaded = model.KoOCR(weights=str(out / 'model.keras'), runtime='keras')
     assert loaded.config == original.config
     assert any(isinstance(layer, keras.Sequential) for layer in loaded.model.layers)
-    assert 0 <= after['printed_top1'] <= 1
+    assert 0 <= after['printed_top1'] <= 1 and 0 <= after['int8_printed_top1'] <= 1

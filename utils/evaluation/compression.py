@@ -11,7 +11,8 @@ import numpy as np
 from utils.data.dataset import Labeler, PatchDataset
 from utils.data.patches import HANDWRITING_KINDS
 from utils.evaluation.predictions import predict_dataset
-from utils.inference.lite import LiteReader
+from utils.inference.lite import LiteReader, LiteRunner
+from utils.inference.topn import top_n_syllables
 
 
 def conv_macs(model):
@@ -69,13 +70,18 @@ def measure(ocr, folder, val_path):
     for name in ('model.tflite', 'model_int8.tflite'):
         stem = name.replace('.', '_')
         figures[f'{stem}_ms_per_image'], figures[f'{stem}_batched_img_s'] = lite_speed(files[name], ocr.image_size)
-    labeler = Labeler(ocr.config.split_components, ocr.charset)
-    predictions = predict_dataset(ocr.model, ocr.charset, PatchDataset(val_path, ocr.image_size, labeler,
-                                                                       shuffle=False), progress=False)
+    dataset = PatchDataset(val_path, ocr.image_size, Labeler(ocr.config.split_components, ocr.charset),
+                           shuffle=False)
+    predictions = predict_dataset(ocr.model, ocr.charset, dataset, progress=False)
+    int8 = LiteRunner(files['model_int8.tflite'])
+    int8_right = np.concatenate([top_n_syllables(int8(images[..., None]), ocr.charset, 1)[0][:, 0]
+                                 == [ocr.charset.index(label) for label in labels]
+                                 for images, labels, _, _ in dataset.examples()])
     handwriting = np.isin(predictions.kinds, HANDWRITING_KINDS)
     for group, mask in (('printed', ~handwriting), ('handwriting', handwriting)):
         if mask.any():
             figures[f'{group}_top1'] = float(predictions.correct[mask].mean())
+            figures[f'int8_{group}_top1'] = float(int8_right[mask].mean())
     return figures
 
 
@@ -88,8 +94,13 @@ ROWS = [('parameters (non-zero)', lambda f: f"{f['parameters']:,} ({f['nonzero_p
          lambda f: f"{f['model_tflite_ms_per_image']:.2f} / {f['model_int8_tflite_ms_per_image']:.2f}"),
         ('LiteRT batched img/s, float32 / int8',
          lambda f: f"{f['model_tflite_batched_img_s']:,.0f} / {f['model_int8_tflite_batched_img_s']:,.0f}"),
-        ('held-out printed top-1', lambda f: f"{f.get('printed_top1', float('nan')):.2%}"),
-        ('held-out handwriting top-1', lambda f: f"{f.get('handwriting_top1', float('nan')):.2%}")]
+        ('held-out printed top-1, float32 / int8', lambda f: _both(f, 'printed_top1')),
+        ('held-out handwriting top-1, float32 / int8', lambda f: _both(f, 'handwriting_top1'))]
+
+
+def _both(figures, key):
+    nan = float('nan')
+    return f"{figures.get(key, nan):.2%} / {figures.get('int8_' + key, nan):.2%}"
 
 
 def table(report):
