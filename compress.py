@@ -49,6 +49,7 @@ def main(argv=None):
     import keras
 
     import model
+    from network.adversarial import inference_model
     from network.low_rank import expand, expandable, rank_for
     from utils.data.dataset import Labeler, PatchDataset
     from utils.evaluation.compression import measure, table
@@ -57,23 +58,27 @@ def main(argv=None):
     from utils.training.callbacks import save_model
     keras.utils.set_random_seed(args.seed)
     teacher = model.KoOCR(weights=args.weights, runtime='keras')
-    labeler = Labeler(teacher.config.split_components, teacher.charset, teacher.model.output_names)
+    original = inference_model(teacher.model)  # a checkpoint's discriminator is no part of what is served
+    if any(isinstance(layer, keras.Model) for layer in original.layers):
+        raise ValueError(f'{teacher.weights_path}: its backbone is a nested model (keras.applications); '
+                         f'compress.py expands and counts the layers of our own backbones only')
+    ranks = {layer.name: rank_for(layer.get_weights()[0], args.energy)
+             for layer in original.layers if expandable(layer)}
+    if not ranks:
+        raise ValueError(f'{teacher.weights_path}: no square stride-1 convolution to expand')
+    labeler = Labeler(teacher.config.split_components, teacher.charset, original.output_names)
     batches = PatchDataset(args.data_path, teacher.image_size, labeler, args.batch_size, shuffle=True,
                            seed=args.seed).as_tf()
-    student = teacher.model
+    student = original
     started = time.perf_counter()
-    ranks = {layer.name: rank_for(layer.get_weights()[0], args.energy)
-             for layer in teacher.model.layers if expandable(layer)}
-    done = {}
     for name, rank in ranks.items():
-        done[name] = rank
         student = expand(student, {name: rank})
-        loss = compression.distill(student, teacher.model, batches, args.layer_steps, args.learning_rate)
+        loss = compression.distill(student, original, batches, args.layer_steps, args.learning_rate)
         print(f'compress.py: {name} at rank {rank}: loss {loss:.3f}', flush=True)
     for round_ in range(1, args.prune_rounds + 1):
         masks = compression.prune_masks(student, args.sparsity * round_ / args.prune_rounds)
         compression.apply_masks(masks)
-        loss = compression.distill(student, teacher.model, batches, args.round_steps, args.learning_rate, masks=masks)
+        loss = compression.distill(student, original, batches, args.round_steps, args.learning_rate, masks=masks)
         print(f'compress.py: pruned {compression.sparsity(student):.0%}: loss {loss:.3f}', flush=True)
     seconds = time.perf_counter() - started
     save_model(student, os.path.join(args.output, 'model.keras'))

@@ -34,10 +34,7 @@ def main(argv=None):
     args = parse_args(argv)
     from utils.demo.handlers import EXAMPLES, answer_read
     from utils.demo.server import make_server
-    try:
-        reader = open_reader(args.weights)
-    except (ValueError, FileNotFoundError) as e:
-        sys.exit(f'demo.py: {e}')
+    reader = open_reader(args.weights)  # a bad file: cli() says so in one line
     with open(f'{EXAMPLES}/printed_01.png', 'rb') as f:
         answer_read(reader, f.read())  # the first read fills caches (charset jamo, scipy): not the user's wait
     try:
@@ -60,7 +57,9 @@ def main(argv=None):
 
 
 def cli():
-    return main()
+    from utils.cli import reported
+    with reported((ValueError, FileNotFoundError)):
+        return main()
 
 
 if __name__ == '__main__':

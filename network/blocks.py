@@ -1,20 +1,12 @@
 """Blocks shared by the backbones: plain functions over Keras tensors, every layer named."""
 import keras
-import tensorflow as tf
-
-
-def batch_norm(name):
-    """Batch normalization; over several replicas (GPUs, workers) on the statistics of the global batch, so
-    every replica keeps the same moving mean and variance."""
-    replicated = tf.distribute.has_strategy() and tf.distribute.get_strategy().num_replicas_in_sync > 1
-    return keras.layers.BatchNormalization(name=name, synchronized=replicated)
 
 
 def conv_bn_relu(x, filters, name, kernel_size=3, strides=1):
     """3×3 convolution (no bias), batch norm, ReLU."""
     x = keras.layers.Conv2D(filters, kernel_size, strides=strides, padding='same', use_bias=False,
                             name=f'{name}_conv')(x)
-    x = batch_norm(f'{name}_bn')(x)
+    x = keras.layers.BatchNormalization(name=f'{name}_bn')(x)
     return keras.layers.ReLU(name=f'{name}_relu')(x)
 
 

@@ -5,8 +5,10 @@ over the encoder's feature map from its state and from what the step before it r
 
 The step before's answer is fed back as its probabilities (not as the true part, as teacher forcing would):
 the model keeps one image input and trains, saves and predicts like any other. The three steps answer under
-the jamo heads' names, so a syllable's score is p(initial)·p(medial | …)·p(final | …) and the charset is
-ranked exactly as for the split heads.
+the jamo heads' names, and the charset is ranked exactly as for the split heads, by the product of the three
+steps' probabilities. Each step is conditioned on the whole distribution the step before predicted, not on a
+candidate's own initial or medial: the product ranks the syllables, it is not their chain-rule joint
+probability (scoring that would take one decoder pass per candidate prefix).
 """
 import keras
 from keras import ops

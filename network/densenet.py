@@ -3,7 +3,7 @@ stem, then dense blocks (each layer's 3×3 output joined to everything before it
 with 1×1 transitions and 2×2 average pooling between them. At 48 px the feature map is 6×6."""
 import keras
 
-from network.blocks import batch_norm, conv_bn_relu
+from network.blocks import conv_bn_relu
 
 BLOCKS = (4, 4, 4)  # layers per dense block
 GROWTH = 24
@@ -17,7 +17,7 @@ def dense_layer(x, growth, name):
 
 def transition(x, name):
     x = keras.layers.Conv2D(x.shape[-1] // 2, 1, use_bias=False, name=f'{name}_conv')(x)
-    x = batch_norm(f'{name}_bn')(x)
+    x = keras.layers.BatchNormalization(name=f'{name}_bn')(x)
     x = keras.layers.ReLU(name=f'{name}_relu')(x)
     return keras.layers.AveragePooling2D(2, padding='same', name=f'{name}_pool')(x)
 

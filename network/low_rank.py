@@ -25,7 +25,7 @@ def rank_for(kernel, energy):
     singular = np.linalg.svd(kernel.transpose(0, 2, 1, 3).reshape(k * channels_in, k * channels_out),
                              compute_uv=False)
     kept = np.cumsum(singular ** 2) / np.sum(singular ** 2)
-    rank = int(np.searchsorted(kept, energy) + 1)
+    rank = min(int(np.searchsorted(kept, energy) + 1), len(singular))  # rounding can leave kept[-1] < 1
     cheaper = (k * channels_in * channels_out) // (channels_in + channels_out)  # k·r·(in+out) < k²·in·out
     return max(1, min(rank, cheaper - 1))
 

@@ -36,8 +36,13 @@ def test_the_full_rank_pair_is_the_convolution_and_a_lower_rank_has_fewer_parame
 def test_rank_keeps_the_energy_asked_and_stays_cheaper():
     rng = np.random.default_rng(1)
     kernel = rng.normal(size=(3, 3, 16, 16)).astype('float32')
-    assert rank_for(kernel, 0.5) < rank_for(kernel, 0.9) <= rank_for(kernel, 1.0)
-    assert 3 * rank_for(kernel, 1.0) * (16 + 16) < 9 * 16 * 16
+    singular = np.linalg.svd(kernel.transpose(0, 2, 1, 3).reshape(48, 48), compute_uv=False)
+    kept = np.cumsum(singular ** 2) / np.sum(singular ** 2)
+    for energy in (0.3, 0.5):  # below the cost cap: the smallest rank that keeps the energy
+        rank = rank_for(kernel, energy)
+        assert kept[rank - 1] >= energy > kept[rank - 2]
+    assert rank_for(kernel, 0.3) < rank_for(kernel, 0.5) < rank_for(kernel, 1.0)
+    assert 3 * rank_for(kernel, 1.0) * (16 + 16) < 9 * 16 * 16  # capped: the pair stays cheaper
 
 
 def test_expand_replaces_the_convolutions_and_keeps_every_other_weight(clear_keras):

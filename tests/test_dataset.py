@@ -1,14 +1,17 @@
-"""The patch dataset (utils/data/dataset.py): batches across patch groups, shuffling, complete mode, tf.data."""
+"""The patch dataset (utils/data/dataset.py): batches across patch groups, shuffling, complete mode, tf.data,
+syllables kept out of training."""
 import collections
+import os
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
+import model
 from utils.data import hangul
 from utils.data.dataset import Labeler, PatchDataset
 
-from conftest import CHARS, OUTSIDE, variants
+from conftest import CHARS, OUTSIDE, ROOT, variants
 
 
 def kept_examples(kinds=None):
@@ -94,3 +97,36 @@ def test_unknown_kind_and_empty_folder(patch_dirs, tmp_path):
         PatchDataset(train_dir, 32, Labeler(True, CHARS), kinds=['typed'])
     with pytest.raises(ValueError, match=f'{tmp_path}: no patches'):
         PatchDataset(str(tmp_path), 32, Labeler(True, CHARS))
+
+
+def test_excluded_syllables_never_reach_training_but_stay_in_validation(patch_dirs, tmp_path, clear_keras):
+    from conftest import CHARS
+    from utils.config import TrainConfig
+    from utils.data.hangul import COMPONENTS, compose_syllable
+    from utils.training.loop import datasets
+    train_dir, val_dir, _ = patch_dirs
+    excluded = tmp_path / 'unseen.txt'
+    excluded.write_text(f'{CHARS[1]}\n{CHARS[4]}\n', encoding='utf-8')
+    ocr = model.KoOCR(weights=None, network='compact', image_size=32, width=0.25)
+    config = TrainConfig(data_path=train_dir, val_path=val_dir, batch_size=4, exclude_syllables=str(excluded))
+    train_data, val = datasets(ocr, config, seed=0)
+
+    def syllables(dataset):
+        found = []
+        for _, targets in dataset.batches():
+            found += [compose_syllable(*map(int, jamo)) for jamo in zip(*(targets[name] for name in COMPONENTS))]
+        return found
+
+    seen = syllables(train_data)
+    assert seen and not {CHARS[1], CHARS[4]} & set(seen) and len(seen) == train_data.count
+    assert {CHARS[1], CHARS[4]} <= set(syllables(val))
+    unseen_list = open(os.path.join(ROOT, 'files', 'unseen_ksx1001.txt'), encoding='utf-8').read().split()
+    assert len(unseen_list) == 235 == len(set(unseen_list))  # 10% of KS X 1001, fixed
+
+
+def test_labeler_drops_excluded_syllables_and_a_missing_list_is_named():
+    from utils.config import TrainConfig
+    labeler = Labeler(True, CHARS, exclude=CHARS[:2])
+    assert list(labeler.keep(list(CHARS[:3]) + [OUTSIDE])) == [False, False, True, False]
+    with pytest.raises(ValueError, match="exclude_syllables='nowhere.txt': no such file"):
+        TrainConfig(exclude_syllables='nowhere.txt')

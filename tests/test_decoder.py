@@ -1,6 +1,5 @@
 """The DenseRAN-style jamo decoder: attention that sums to 1, each step reading what the one before read,
 exact ranking of the charset by the steps' product, and training/saving like any other network."""
-import os
 
 import keras
 import numpy as np
@@ -8,7 +7,6 @@ import pytest
 
 import model
 import train
-from conftest import ROOT
 from utils.config import NetworkConfig
 from utils.inference.topn import top_n_syllables
 
@@ -79,28 +77,3 @@ def test_train_py_trains_saves_and_reloads_the_decoder(patch_dirs, tmp_path, cha
         np.testing.assert_allclose(reloaded.predict(images, verbose=0)[name], value, atol=1e-5)
     resumed = model.KoOCR(weights=log_dir)
     assert resumed.config.decoder and resumed.config.network == 'densenet'
-
-
-def test_excluded_syllables_never_reach_training_but_stay_in_validation(patch_dirs, tmp_path, clear_keras):
-    from conftest import CHARS
-    from utils.config import TrainConfig
-    from utils.data.hangul import COMPONENTS, compose_syllable
-    from utils.training.loop import datasets
-    train_dir, val_dir, _ = patch_dirs
-    excluded = tmp_path / 'unseen.txt'
-    excluded.write_text(f'{CHARS[1]}\n{CHARS[4]}\n', encoding='utf-8')
-    ocr = model.KoOCR(weights=None, network='compact', image_size=32, width=0.25)
-    config = TrainConfig(data_path=train_dir, val_path=val_dir, batch_size=4, exclude_syllables=str(excluded))
-    train_data, val = datasets(ocr, config, seed=0)
-
-    def syllables(dataset):
-        found = []
-        for _, targets in dataset.batches():
-            found += [compose_syllable(*map(int, jamo)) for jamo in zip(*(targets[name] for name in COMPONENTS))]
-        return found
-
-    seen = syllables(train_data)
-    assert seen and not {CHARS[1], CHARS[4]} & set(seen) and len(seen) == train_data.count
-    assert {CHARS[1], CHARS[4]} <= set(syllables(val))
-    unseen_list = open(os.path.join(ROOT, 'files', 'unseen_ksx1001.txt'), encoding='utf-8').read().split()
-    assert len(unseen_list) == 235 == len(set(unseen_list))  # 10% of KS X 1001, fixed

@@ -5,12 +5,10 @@ import http.client
 import io
 import json
 import os
-import statistics
 import struct
 import subprocess
 import sys
 import threading
-import time
 import zlib
 
 import numpy as np
@@ -108,16 +106,9 @@ def test_read_image_answers_the_top5_and_the_image_the_model_saw(reader):
     np.testing.assert_array_equal(seen, prepare(image, reader.image_size))
 
 
-def test_a_drawn_ga_is_read_in_well_under_100_ms(reader):
-    data = drawn_ga()
-    status, answer = answer_read(reader, data, 'drawing')
+def test_a_drawn_ga_is_read(reader):
+    status, answer = answer_read(reader, drawn_ga(), 'drawing')  # its latency: bench/demo_latency.py
     assert status == 200 and '가' in [row['char'] for row in answer['top']]
-    times = []
-    for _ in range(7):
-        start = time.perf_counter()
-        answer_read(reader, data, 'drawing')
-        times.append((time.perf_counter() - start) * 1000)
-    assert statistics.median(times) < 100, times  # about 5 ms here; the bound leaves room for a busy machine
 
 
 def test_blank_images_get_the_message_of_their_source(reader):
@@ -203,6 +194,20 @@ def test_server_answers_bad_posts_with_a_message_and_keeps_serving(server):
     assert status == 400 and json.loads(body)['error'] == NOT_AN_IMAGE
     status, _, body = request(server, 'POST', '/read?source=drawing', drawn_ga())
     assert status == 200 and '가' in [row['char'] for row in json.loads(body)['top']]
+
+
+def test_a_busy_server_answers_503_and_serves_again_when_free(server):
+    taken = 0
+    while server.slots.acquire(blocking=False):
+        taken += 1
+    try:
+        status, _, body = request(server, 'POST', '/read', example('printed_01.png'))
+        assert status == 503 and 'busy' in json.loads(body)['error']
+    finally:
+        for _ in range(taken):
+            server.slots.release()
+    assert taken == 8
+    assert request(server, 'POST', '/read', example('printed_01.png'))[0] == 200
 
 
 def test_demo_reads_the_shipped_model_without_tensorflow():

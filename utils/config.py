@@ -141,6 +141,9 @@ class TrainConfig:
         _check_choice('optimizer', self.optimizer, OPTIMIZERS)
         _check_choice('lr_schedule', self.lr_schedule, LR_SCHEDULES)
         _check_choice('loss', self.loss, LOSSES)
+        if self.exclude_syllables and not os.path.isfile(self.exclude_syllables):
+            raise ValueError(f'exclude_syllables={self.exclude_syllables!r}: no such file (a UTF-8 list of '
+                             f'syllables to keep out of training, e.g. files/unseen_ksx1001.txt)')
         _check_ranges(self)
 
 

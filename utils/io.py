@@ -37,7 +37,12 @@ def atomic_write_dir(path, write):
         if os.path.isdir(path):
             old = tempfile.mkdtemp(dir=parent, prefix='.old_' + os.path.basename(path))
             os.replace(path, os.path.join(old, 'replaced'))
-            os.replace(tmp, path)
+            try:
+                os.replace(tmp, path)
+            except BaseException:
+                os.replace(os.path.join(old, 'replaced'), path)  # the old folder goes back where it was
+                os.rmdir(old)
+                raise
             shutil.rmtree(old)
         else:
             os.replace(tmp, path)

@@ -7,12 +7,15 @@
 """
 import json
 import threading
+import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from utils.demo import handlers
 
 DRAIN_LIMIT = 8 * handlers.MAX_UPLOAD_BYTES  # an oversized body up to this is read and dropped, see _refuse
+BUSY_LIMIT = 8  # reads in progress at once (each holds its body in memory); more are answered 503
+BODY_SECONDS = 30  # the whole body must arrive within this
 
 
 class DemoServer(ThreadingHTTPServer):
@@ -24,6 +27,7 @@ class DemoServer(ThreadingHTTPServer):
         super().__init__(address, DemoHandler)
         self.reader = reader
         self.read_lock = threading.Lock()
+        self.slots = threading.BoundedSemaphore(BUSY_LIMIT)
 
 
 class DemoHandler(BaseHTTPRequestHandler):
@@ -51,11 +55,34 @@ class DemoHandler(BaseHTTPRequestHandler):
         except handlers.BadInput as e:
             self._refuse(e)
             return
-        data = self.rfile.read(size)
-        source = urllib.parse.parse_qs(url.query).get('source', ['upload'])[0]
-        with self.server.read_lock:
-            status, answer = handlers.answer_read(self.server.reader, data, source)
+        if not self.server.slots.acquire(blocking=False):
+            self._refuse(handlers.BadInput('The demo is busy with other reads; try again in a moment.', 503))
+            return
+        try:
+            data = self._read_body(size)
+            if data is None:
+                self.close_connection = True
+                self._send_json(408, {'error': f'The image took over {BODY_SECONDS} s to arrive.'})
+                return
+            source = urllib.parse.parse_qs(url.query).get('source', ['upload'])[0]
+            with self.server.read_lock:
+                status, answer = handlers.answer_read(self.server.reader, data, source)
+        finally:
+            self.server.slots.release()
         self._send_json(status, answer)
+
+    def _read_body(self, size):
+        """The body, or None when it does not arrive within BODY_SECONDS (a client trickling bytes)."""
+        deadline, parts, remaining = time.monotonic() + BODY_SECONDS, [], size
+        while remaining > 0:
+            if time.monotonic() > deadline:
+                return None
+            chunk = self.rfile.read(min(remaining, 2 ** 16))
+            if not chunk:
+                break
+            parts.append(chunk)
+            remaining -= len(chunk)
+        return b''.join(parts)
 
     def _refuse(self, error):
         """Answer a body refused unread. A client still sending when the socket closes sees a reset, not

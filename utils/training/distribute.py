@@ -2,6 +2,7 @@
 import json
 import os
 
+import keras
 import tensorflow as tf
 
 _strategy = None
@@ -36,6 +37,20 @@ def is_chief():
     cluster = json.loads(os.environ.get('TF_CONFIG', '{}')).get('cluster') or {}
     kind, index = worker()
     return kind == 'chief' or (kind == 'worker' and index == 0 and 'chief' not in cluster)
+
+
+def synchronize_batch_norm(model):
+    """Over several replicas (GPUs, workers), every batch normalization of ``model`` (nested backbones
+    included) normalizes by the global batch's statistics, so every replica keeps the same moving mean and
+    variance; on one device nothing changes."""
+    if model.distribute_strategy.num_replicas_in_sync < 2:
+        return
+    layers = list(model.layers)
+    while layers:
+        layer = layers.pop()
+        layers += getattr(layer, 'layers', [])  # nested backbones (keras.applications), low-rank pairs
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.synchronized = True
 
 
 def fit_under_multi_worker(model):

@@ -19,7 +19,7 @@ from utils.data.hangul import DOMAIN_OUTPUT
 from utils.data.patches import list_patches
 from utils.inference import BATCH_SIZE
 from utils.training import callbacks
-from utils.training.distribute import fit_under_multi_worker, is_chief, worker
+from utils.training.distribute import fit_under_multi_worker, is_chief, synchronize_batch_norm, worker
 from utils.training.losses import get_loss
 from utils.training.optimizers import get_optimizer
 
@@ -77,6 +77,7 @@ def train(ocr, config):
     with ocr.model.distribute_strategy.scope():
         compile_model(ocr.model, config.optimizer, config.learning_rate, config.loss, config.hybrid_weight)
     fit_under_multi_worker(ocr.model)
+    synchronize_batch_norm(ocr.model)
     record = {'command': ' '.join(sys.argv), 'network': as_record(ocr.config), 'train': as_record(config)}
     # Every worker of a cluster saves (a save may need them all), but only the chief into --log_dir.
     log_dir = config.log_dir if is_chief() else tempfile.mkdtemp(prefix='koocr_%s%d_' % worker())
@@ -112,9 +113,9 @@ def _callbacks(ocr, config, val, state, epochs, train_steps):
     ]
     if config.zip_weights:
         found.append(callbacks.ZipWeights(weights_path))
-    if config.log_tensorboard:
+    if config.log_tensorboard and is_chief():  # the other workers' logs would only be thrown away
         found.append(keras.callbacks.TensorBoard(os.path.join(log_dir, 'fit')))
-    if config.log_wandb:
+    if config.log_wandb and is_chief():  # one run in Weights & Biases, not one per worker
         found.append(wandb_callback(config.setup_wandb))
     return found
 
