@@ -70,6 +70,12 @@ def subset(data_path, stride, folder):
     return count
 
 
+def top1_on(predictions, charset, syllables):
+    """Top-1 over the images whose label is one of ``syllables``."""
+    labels = np.asarray(list(charset))[predictions.truth]
+    return float(predictions.correct[np.isin(labels, list(syllables))].mean())
+
+
 def measure(ocr, val_path, robust_found, unseen=False):
     """The row's figures after training."""
     import robustness
@@ -86,8 +92,7 @@ def measure(ocr, val_path, robust_found, unseen=False):
         if mask.any():
             figures[f'{group}_top1'] = float(predictions.correct[mask].mean())
     if unseen:
-        labels = np.asarray(ocr.charset)[predictions.truth]
-        figures['unseen_top1'] = float(predictions.correct[np.isin(labels, load_charset(UNSEEN))].mean())
+        figures['unseen_top1'] = top1_on(predictions, ocr.charset, load_charset(UNSEEN))
         if ocr.config.split_components:  # jamo outputs name any syllable; one softmax only its charset
             everything = predict_dataset(ocr.model, load_charset('all'), dataset, top_n=1, progress=False)
             figures['all_syllables_top1'] = float(everything.correct.mean())

@@ -5,6 +5,8 @@ import json
 import os
 import sys
 
+import numpy as np
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, 'bench'))
 ablation = importlib.import_module('ablation')
@@ -60,3 +62,11 @@ def test_rows_are_appended_as_they_finish_and_a_rerun_skips_them(tmp_path, monke
     assert trained[-1] == 'baseline' and len(ablation.done_rows(out)) == 4
     table = capsys.readouterr().out.split('| row |')[-1]
     assert table.count('\n|') == 5 and '90.0%' in table and 'long (40 img × 1)' in table
+
+
+def test_top1_on_counts_only_the_images_of_the_syllables_asked():
+    from types import SimpleNamespace
+    truth = np.array([0, 1, 2, 1])
+    predictions = SimpleNamespace(truth=truth, correct=np.array([True, False, True, True]))
+    assert ablation.top1_on(predictions, '가각간', '각') == 0.5  # the two 각 images: one right
+    assert ablation.top1_on(predictions, '가각간', ['가', '간']) == 1.0
