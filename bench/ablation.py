@@ -108,21 +108,12 @@ def speed(ocr, folder):
     path = os.path.join(folder, 'row.keras')
     ocr.save(path)
     served = model.KoOCR(weights=path, runtime='keras')
+    from utils.evaluation.speed import timed
     image = np.full((60, 60), 255, np.uint8)
     image[15:45, 28:32] = 0
-    for _ in range(5):
-        served.predict(image)
-    times = []
-    for _ in range(50):
-        started = time.perf_counter()
-        served.predict(image)
-        times.append(time.perf_counter() - started)
-    batch = np.random.default_rng(0).uniform(0, 255, (1024, ocr.image_size, ocr.image_size, 1)).astype('float32')
-    served.rank(batch[:256])
-    started = time.perf_counter()
-    served.rank(batch)
+    ms, per_s = timed(lambda: served.predict(image), served.rank, ocr.image_size, calls=50, warmup=5)
     return dict(parameters=int(served.model.count_params()), keras_mb=os.path.getsize(path) / 2 ** 20,
-                ms_per_image=1000 * float(np.median(times)), batched_img_s=len(batch) / (time.perf_counter() - started))
+                ms_per_image=ms, batched_img_s=per_s)
 
 
 def row_options(name):

@@ -2,7 +2,6 @@
 and held-out accuracy of a model, and the before/after table."""
 import io
 import os
-import time
 import zipfile
 
 import keras
@@ -11,6 +10,7 @@ import numpy as np
 from utils.data.dataset import Labeler, PatchDataset
 from utils.data.patches import HANDWRITING_KINDS
 from utils.evaluation.predictions import predict_dataset
+from utils.evaluation.speed import timed
 from utils.inference.lite import LiteReader, LiteRunner
 from utils.inference.topn import top_n_syllables
 
@@ -42,18 +42,7 @@ def lite_speed(path, image_size, images=1024):
     reader = LiteReader(path)
     one = np.full((1, image_size, image_size), 255, np.uint8)
     one[0, image_size // 4:3 * image_size // 4, image_size // 2 - 2:image_size // 2 + 2] = 0
-    for _ in range(10):
-        reader.rank(one)
-    times = []
-    for _ in range(100):
-        started = time.perf_counter()
-        reader.rank(one)
-        times.append(time.perf_counter() - started)
-    batch = np.random.default_rng(0).integers(0, 256, (images, image_size, image_size), np.uint8)
-    reader.rank(batch[:256])
-    started = time.perf_counter()
-    reader.rank(batch)
-    return 1000 * float(np.median(times)), images / (time.perf_counter() - started)
+    return timed(lambda: reader.rank(one), reader.rank, image_size, images=images)
 
 
 def measure(ocr, folder, val_path):
