@@ -1,0 +1,54 @@
+"""Draw a line of text in one font face: the image (ink 0 on white 255) and each character's box, for
+training the line reader and for the line benchmark."""
+import numpy as np
+from fontTools.ttLib import TTFont
+from PIL import Image, ImageDraw, ImageFont
+
+
+class LineRenderer:
+    """Renders lines of one face with the text ``height`` px from ascender to descender.
+
+    ``render`` places characters one by one at their advance widths, plus ``letter_spacing`` (a fraction
+    of the height, negative to tighten), so every character's ink box is known exactly.
+    """
+
+    def __init__(self, font_path, height=40, face_index=0):
+        try:
+            probe = ImageFont.truetype(font_path, 100, index=face_index)
+            ascent, descent = probe.getmetrics()
+            size = max(4, round(100 * height / (ascent + descent)))
+            self.font = ImageFont.truetype(font_path, size, index=face_index)
+            with TTFont(font_path, fontNumber=face_index, lazy=True) as face:
+                self.cmap = set(face.getBestCmap() or {})
+        except Exception as e:  # fontTools and FreeType raise many types for a broken font
+            raise ValueError(f'{font_path} (face {face_index}): cannot be read as a font ({e})') from None
+        self.ascent, self.descent = self.font.getmetrics()
+        self.height = height
+
+    def covers(self, text):
+        """True when the face has a glyph for every character of ``text`` but spaces."""
+        return all(ord(c) in self.cmap for c in text if c != ' ')
+
+    def render(self, text, letter_spacing=0.0, margin=0.25):
+        """(uint8 image, boxes): ``boxes[i]`` is (left, top, right, bottom) of ``text[i]``'s ink, or its
+        advance span over the text's rows for a space or an inkless character. ``margin`` is paper
+        around the text, as a fraction of the height."""
+        if not self.covers(text):
+            missing = sorted({c for c in text if c != ' ' and ord(c) not in self.cmap})
+            raise ValueError(f'the font has no glyph for {"".join(missing)!r}')
+        pad = round(margin * self.height)
+        spacing = letter_spacing * self.height
+        advances = [self.font.getlength(c) for c in text]
+        width = pad * 2 + sum(advances) + spacing * max(0, len(text) - 1)
+        image = Image.new('L', (max(1, int(np.ceil(width))), self.ascent + self.descent + 2 * pad), 255)
+        draw = ImageDraw.Draw(image)
+        baseline, x, boxes = pad + self.ascent, float(pad), []
+        for char, advance in zip(text, advances):
+            ink = self.font.getbbox(char, anchor='ls') if char != ' ' else (0, 0, 0, 0)
+            if ink[2] > ink[0]:
+                draw.text((x, baseline), char, font=self.font, fill=0, anchor='ls')
+                boxes.append((int(x + ink[0]), baseline + ink[1], int(np.ceil(x + ink[2])), baseline + ink[3]))
+            else:
+                boxes.append((int(x), pad, int(np.ceil(x + advance)), pad + self.ascent + self.descent))
+            x += advance + spacing
+        return np.asarray(image), boxes
