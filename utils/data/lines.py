@@ -44,11 +44,19 @@ class LineRenderer:
         draw = ImageDraw.Draw(image)
         baseline, x, boxes = pad + self.ascent, float(pad), []
         for char, advance in zip(text, advances):
-            ink = self.font.getbbox(char, anchor='ls') if char != ' ' else (0, 0, 0, 0)
-            if ink[2] > ink[0]:
+            ink = self._ink_box(char)
+            if ink is not None:
                 draw.text((x, baseline), char, font=self.font, fill=0, anchor='ls')
                 boxes.append((int(x + ink[0]), baseline + ink[1], int(np.ceil(x + ink[2])), baseline + ink[3]))
             else:
                 boxes.append((int(x), pad, int(np.ceil(x + advance)), pad + self.ascent + self.descent))
             x += advance + spacing
         return np.asarray(image), boxes
+
+    def _ink_box(self, char):
+        """The tight box of the character's ink relative to its origin on the baseline, or None."""
+        if char == ' ':
+            return None
+        mask, (dx, dy) = self.font.getmask2(char, anchor='ls')
+        box = mask.getbbox()
+        return None if box is None else (dx + box[0], dy + box[1], dx + box[2], dy + box[3])

@@ -1,0 +1,31 @@
+"""The line reader's symbol network: a column of a text line, the line's full height kept -> one of
+``utils.data.symbols.SYMBOL_CLASSES`` (Hangul, not a whole character, or a digit, letter or mark).
+
+Flattened, not pooled: where the ink sits in the line's height is what tells a full stop from a middle
+dot and a comma from an apostrophe."""
+import keras
+
+from network.layers import InkScale
+from utils.data.symbols import SYMBOL_CLASSES
+from utils.inference.segment import SYMBOL_SIDE
+
+
+def _conv(x, filters, name):
+    x = keras.layers.Conv2D(filters, 3, padding='same', use_bias=False, name=f'{name}_conv')(x)
+    x = keras.layers.BatchNormalization(name=f'{name}_bn')(x)
+    return keras.layers.ReLU(name=f'{name}_relu')(x)
+
+
+def build_symbol_network(width=32, dropout=0.3):
+    """uint8-range (32, 32[, 1]) symbol views -> softmax 'symbol' over the symbol classes."""
+    inputs = keras.Input((SYMBOL_SIDE, SYMBOL_SIDE, 1), name='view')
+    x = InkScale(name='ink_scale')(inputs)
+    for stage, filters in enumerate((width, 2 * width, 4 * width)):
+        x = _conv(x, filters, f'stage{stage}_a')
+        x = _conv(x, filters, f'stage{stage}_b')
+        x = keras.layers.MaxPooling2D(name=f'stage{stage}_pool')(x)
+    x = keras.layers.Flatten(name='flatten')(x)
+    x = keras.layers.Dropout(dropout, name='dropout')(x)
+    x = keras.layers.Dense(256, activation='relu', name='fc')(x)
+    outputs = keras.layers.Dense(len(SYMBOL_CLASSES), activation='softmax', name='symbol')(x)
+    return keras.Model(inputs, outputs, name='symbol_network')

@@ -1,0 +1,92 @@
+"""Read lines of text: score every candidate run of pieces (``segment.candidates``) with the symbol network
+and the syllable network, then choose the cutting of each line whose characters are jointly the most
+likely (a shortest path over the pieces), and put spaces where the gaps are wide.
+
+A run's score is its best reading's log-probability: log P(symbol s), or log P(Hangul) + log P(syllable)
+for a syllable; 'not a whole character' is never a reading, so a piece of a syllable loses to the whole.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+from utils.data.render import normalize_glyph
+from utils.data.symbols import FRAGMENT_CLASS, HANGUL_CLASS, SYMBOL_CLASSES
+from utils.inference import segment
+
+SPACE_GAP = 0.22       # of the line height: a wider blank between two characters is a space
+HANGUL_WORTH_ASKING = 0.01  # runs less likely than this to be Hangul skip the syllable network
+
+
+@dataclass(frozen=True)
+class Character:
+    """One character read: its text (a space too), box (left, top, right, bottom) in the image's pixels,
+    and probability (that of the gap's width for a space: 1.0)."""
+    text: str
+    box: tuple
+    probability: float
+
+
+def read_lines(image, symbol_probabilities, syllable_ranker, glyph_side):
+    """The lines of ``image`` as lists of ``Character``, top to bottom.
+
+    ``symbol_probabilities``: uint8 (N, 32, 32) symbol views -> (N, len(SYMBOL_CLASSES)) probabilities.
+    ``syllable_ranker``: uint8 (N, S, S) normalized glyphs -> N lists of one (syllable, probability).
+    """
+    stretched = segment.stretched_page(image)
+    if stretched is None:
+        return []
+    cleaned, ink = segment.clean_page(stretched)
+    lines = segment.find_lines(ink)
+    spans = [(line, span) for line in lines for span in segment.candidates(line)]
+    if not spans:
+        return []
+    bounds = [(line.pieces[i][0], line.pieces[j - 1][1]) for line, (i, j) in spans]
+    views = np.stack([segment.symbol_input(cleaned, line, *cols) for (line, _), cols in zip(spans, bounds)])
+    symbols = np.asarray(symbol_probabilities(views), np.float64)
+    readings = _best_readings(symbols, cleaned, spans, bounds, syllable_ranker, glyph_side)
+    return [_decode(line, {span: readings[k] for k, (other, span) in enumerate(spans) if other is line})
+            for line in lines]
+
+
+def _best_readings(symbols, cleaned, spans, bounds, syllable_ranker, glyph_side):
+    """[(text, log-probability), ...] per span: its most likely symbol or syllable."""
+    logs = np.log(np.maximum(symbols, 1e-12))
+    logs[:, [HANGUL_CLASS, FRAGMENT_CLASS]] = -np.inf
+    best = np.argmax(logs, axis=1)
+    readings = [(SYMBOL_CLASSES[b], logs[k, b]) for k, b in enumerate(best)]
+    asked = np.flatnonzero(symbols[:, HANGUL_CLASS] >= HANGUL_WORTH_ASKING)
+    if len(asked):
+        glyphs = [normalize_glyph(cleaned[spans[k][0].top:spans[k][0].bottom, slice(*bounds[k])], glyph_side)
+                  for k in asked]
+        blank = np.full((glyph_side, glyph_side), 255, np.uint8)
+        ranked = syllable_ranker(np.stack([blank if g is None else g for g in glyphs]))
+        for k, top in zip(asked, ranked):
+            syllable, probability = top[0]
+            score = np.log(max(symbols[k, HANGUL_CLASS], 1e-12)) + np.log(max(probability, 1e-12))
+            if score > readings[k][1]:
+                readings[k] = (syllable, score)
+    return readings
+
+
+def _decode(line, readings):
+    """The most likely cutting of one line (readings: {(i, j): (text, log-p)}) -> its Characters."""
+    n = len(line.pieces)
+    best, back = np.full(n + 1, -np.inf), [None] * (n + 1)
+    best[0] = 0.0
+    for (i, j), (_, score) in sorted(readings.items(), key=lambda item: item[0][1]):
+        if best[i] + score > best[j]:
+            best[j], back[j] = best[i] + score, i
+    chosen, j = [], n
+    while j > 0:
+        i = back[j]
+        chosen.append((i, j))
+        j = i
+    characters, previous_right = [], None
+    for i, j in reversed(chosen):
+        left, right = line.pieces[i][0], line.pieces[j - 1][1]
+        if previous_right is not None and left - previous_right > SPACE_GAP * line.height:
+            characters.append(Character(' ', (previous_right, line.top, left, line.bottom), 1.0))
+        text, score = readings[(i, j)]
+        characters.append(Character(text, (left, line.top, right, line.bottom), float(np.exp(score))))
+        previous_right = right
+    return characters

@@ -1,0 +1,125 @@
+"""Cut an image of text into lines, each line into pieces of ink, and list the runs of pieces that may be
+one character: the candidates the line reader scores (see ``utils/inference/reading.py``).
+
+Hangul syllables are about as wide as the line is high and mostly stand apart, but some fall into two
+pieces (이: ㅇ and ㅣ), and tight faces let neighbours touch. So a line is over-cut, at every blank column
+and at the thinnest columns of a piece too wide to be one character, and the reader chooses which runs
+of pieces to join.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+
+from utils.inference.preprocess import flatten_and_stretch, ink_dark, load_gray
+
+INK_LEVEL = 128        # a stretched pixel darker than this is ink
+SPECK_AREA = 0.003     # of the line height squared: smaller components are noise, not dots
+MAX_JOIN = 4           # pieces one character may be made of
+MAX_WIDTH = 1.6        # of the line height: the widest run of pieces that may be one character
+WIDE_PIECE = 1.15      # of the line height: a piece this wide may be two characters touching
+SYMBOL_SIDE = 32       # the symbol network's input side
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of text: the stretched image's rows ``top:bottom`` and its pieces' column spans."""
+    top: int
+    bottom: int
+    pieces: tuple  # ((left, right), ...), left to right
+
+    @property
+    def height(self):
+        return self.bottom - self.top
+
+
+def stretched_page(image):
+    """Any image of text -> uint8 ink 0 on paper 255 (polarity, lighting and contrast normalized), or None
+    when it holds no ink."""
+    return flatten_and_stretch(ink_dark(load_gray(image)))
+
+
+def clean_page(stretched):
+    """(cleaned, ink): the stretched image with everything but ink and its anti-aliased rim turned to paper,
+    and the ink mask, both without specks: components below ``SPECK_AREA`` of the line height squared
+    (a full stop survives, scanner dust does not)."""
+    ink = stretched < INK_LEVEL
+    labels, count = ndimage.label(ink, structure=np.ones((3, 3)))
+    if count:
+        areas = np.bincount(labels.ravel())[1:]
+        rows = np.flatnonzero(ink.any(axis=1))
+        minimum = max(2, SPECK_AREA * (rows[-1] - rows[0] + 1) ** 2 / 4)
+        ink = np.isin(labels, 1 + np.flatnonzero(areas >= minimum))
+    cleaned = np.where(ndimage.binary_dilation(ink), stretched, 255).astype(np.uint8)
+    return cleaned, ink
+
+
+def _runs(flags):
+    """[(start, stop), ...] of the True runs of a 1-D boolean array."""
+    edges = np.diff(np.concatenate([[0], flags.astype(np.int8), [0]]))
+    return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)))
+
+
+def find_lines(ink):
+    """The text lines of an ink mask, top to bottom: runs of inked rows, a run shorter than a quarter of
+    the tallest joined to its nearest neighbour (the dots of a row of ellipses, an accent) or dropped."""
+    runs = [list(r) for r in _runs(ink.any(axis=1))]
+    if not runs:
+        return []
+    tallest = max(b - a for a, b in runs)
+    merged = []
+    for run in runs:
+        if merged and (run[1] - run[0] < tallest / 4 or merged[-1][1] - merged[-1][0] < tallest / 4) \
+                and run[0] - merged[-1][1] < tallest / 3:
+            merged[-1][1] = run[1]
+        else:
+            merged.append(run)
+    lines = []
+    for top, bottom in merged:
+        if bottom - top < tallest / 4:
+            continue
+        lines.append(Line(int(top), int(bottom), tuple(_pieces(ink[top:bottom], bottom - top))))
+    return lines
+
+
+def _pieces(band, height):
+    """Column spans of the ink of one line, the too-wide ones cut at their thinnest columns."""
+    profile = band.sum(axis=0)
+    pieces = []
+    for left, right in _runs(profile > 0):
+        pieces += _cut_wide(profile, int(left), int(right), height)
+    return pieces
+
+
+def _cut_wide(profile, left, right, height):
+    if right - left <= WIDE_PIECE * height:
+        return [(left, right)]
+    # The thinnest column at least a third of a height in from either end.
+    margin = max(1, int(height / 3))
+    inner = profile[left + margin:right - margin]
+    cut = left + margin + int(np.argmin(inner))
+    return _cut_wide(profile, left, cut, height) + _cut_wide(profile, cut, right, height)
+
+
+def candidates(line):
+    """(i, j) for every run of pieces ``i..j-1`` that may be one character."""
+    spans = []
+    for i in range(len(line.pieces)):
+        for j in range(i + 1, min(i + MAX_JOIN, len(line.pieces)) + 1):
+            width = line.pieces[j - 1][1] - line.pieces[i][0]
+            if j == i + 1 or width <= MAX_WIDTH * line.height:
+                spans.append((i, j))
+    return spans
+
+
+def symbol_input(stretched, line, left, right):
+    """The symbol network's view of columns ``left:right`` of a line: the line's full height kept, so that
+    a full stop sits low and a middle dot high, padded to a square on paper, ``SYMBOL_SIDE`` px."""
+    crop = stretched[line.top:line.bottom, left:right]
+    height, width = crop.shape
+    side = max(height, width)
+    canvas = np.full((side, side), 255, np.uint8)
+    y, x = (side - height) // 2, (side - width) // 2
+    canvas[y:y + height, x:x + width] = crop
+    return np.asarray(Image.fromarray(canvas).resize((SYMBOL_SIDE, SYMBOL_SIDE), Image.BOX))

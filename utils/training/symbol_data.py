@@ -1,0 +1,114 @@
+"""Training examples for the line reader's symbol network, cut from rendered lines by the reader's own
+segmenter, so the network learns exactly the candidates it will be shown: each run of pieces that is one
+whole character gets that character's class (Hangul for a syllable), every other run 'not a whole
+character'."""
+import io
+
+import numpy as np
+from PIL import Image, ImageFilter
+from tqdm import tqdm
+
+from utils.data import fonts
+from utils.data.lines import LineRenderer
+from utils.data.symbols import FRAGMENT_CLASS, symbol_class
+from utils.inference import segment
+
+COVERED = 0.3   # a character overlapped over this much of its width is in a run
+EDGE = 0.06     # of the line height (2 px at least): how far inside a character's ink box a run may end
+SLACK = 0.12    # of the line height: ink beyond the character a run may still hold and count as it
+
+
+def augment_line(gray, rng):
+    """A rendered line (ink 0 on 255) -> a mildly photographed one: resampled height, blur, lowered
+    contrast, sometimes light on dark, noise, JPEG. All randomness from ``rng``."""
+    image = Image.fromarray(gray)
+    scale = rng.uniform(0.6, 1.4)
+    image = image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))),
+                         Image.BILINEAR)
+    if rng.random() < 0.5:
+        image = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.2, 1.0)))
+    array = np.asarray(image, np.float32) / 255.0
+    ink, paper = rng.uniform(0, 90), rng.uniform(170, 255)
+    array = ink + array * (paper - ink)
+    if rng.random() < 0.15:
+        array = 255.0 - array
+    array = np.clip(array + rng.normal(0, rng.uniform(0, 8), array.shape), 0, 255).astype(np.uint8)
+    if rng.random() < 0.4:
+        buffer = io.BytesIO()
+        Image.fromarray(array).save(buffer, 'JPEG', quality=int(rng.integers(40, 95)))
+        array = np.asarray(Image.open(buffer).convert('L'))
+    return array, scale
+
+
+def label_run(left, right, boxes, text, height):
+    """The symbol class of columns ``left:right`` given the characters' ink boxes: a character's own class
+    when the run holds it whole and little else, else FRAGMENT_CLASS."""
+    covered = []
+    for char, (x0, _, x1, _) in zip(text, boxes):
+        if char == ' ':
+            continue
+        overlap = min(right, x1) - max(left, x0)
+        if overlap > COVERED * max(1, x1 - x0):
+            covered.append((char, x0, x1, overlap))
+    if len(covered) != 1:
+        return FRAGMENT_CLASS
+    char, x0, x1, overlap = covered[0]
+    edge = max(2, EDGE * height)
+    if left > x0 + edge or right < x1 - edge or (right - left) - overlap > SLACK * height:
+        return FRAGMENT_CLASS
+    return symbol_class(char)
+
+
+def line_examples(gray, boxes, text):
+    """(views uint8 (N, 32, 32), classes int (N,)) of every candidate run of one line image (the boxes in
+    its pixels); empty when the segmenter does not see exactly one line."""
+    stretched = segment.stretched_page(gray)
+    if stretched is None:
+        return _empty()
+    cleaned, ink = segment.clean_page(stretched)
+    lines = segment.find_lines(ink)
+    if len(lines) != 1:
+        return _empty()
+    line = lines[0]
+    views, classes = [], []
+    for i, j in segment.candidates(line):
+        left, right = line.pieces[i][0], line.pieces[j - 1][1]
+        views.append(segment.symbol_input(cleaned, line, left, right))
+        classes.append(label_run(left, right, boxes, text, line.height))
+    return np.stack(views), np.array(classes, np.int32)
+
+
+def _empty():
+    return np.zeros((0, segment.SYMBOL_SIDE, segment.SYMBOL_SIDE), np.uint8), np.zeros(0, np.int32)
+
+
+def examples_of(renderer, text, rng, augment=True):
+    """Render ``text`` with a random letter spacing, photograph it mildly, cut it: ``line_examples``."""
+    gray, boxes = renderer.render(text, letter_spacing=rng.uniform(-0.04, 0.12))
+    scale = 1.0
+    if augment:
+        gray, scale = augment_line(gray, rng)
+    boxes = [tuple(round(v * scale) for v in box) for box in boxes]
+    return line_examples(gray, boxes, text)
+
+
+def split_faces(val_ratio=0.15, seed=0):
+    """{face: (split, kind)} of this machine's Korean faces, split by family exactly as crawl_data.py does."""
+    faces = fonts.korean_faces(fonts.system_font_files(), log=lambda message: None)
+    kinds = {face: face.kind() for face in faces}
+    split = fonts.split_by_family(faces, kinds, val_ratio, seed)
+    return {face: (split[face], kinds[face]) for face in faces}
+
+
+def examples(faces, texts, lines_per_face, height, seed, what):
+    """(views, classes) of ``lines_per_face`` random texts per face (those it covers), photographed."""
+    rng = np.random.default_rng(seed)
+    views, classes = [_empty()[0]], [_empty()[1]]
+    for face in tqdm(faces, desc=f'{what} lines', unit='face'):
+        renderer = LineRenderer(face.path, height, face.index)
+        covered = [text for text in texts if renderer.covers(text)]
+        for index in rng.choice(len(covered), size=min(len(covered), lines_per_face), replace=False):
+            v, c = examples_of(renderer, covered[index], rng)
+            views.append(v)
+            classes.append(c)
+    return np.concatenate(views), np.concatenate(classes)
