@@ -17,7 +17,7 @@ from network.config_layer import ModelInfo
 from utils.config import NetworkConfig
 from utils.data import hangul
 from utils.data.hangul import DOMAIN_OUTPUT
-from utils.inference import BATCH_SIZE, lite
+from utils.inference import BATCH_SIZE, lite, reading
 from utils.inference.preprocess import is_batch, model_inputs, prepare
 from utils.inference.shipped import DEFAULT_WEIGHTS, MODEL_SUFFIXES, find_weights  # noqa: F401 (model.find_weights)
 from utils.inference.topn import ranked
@@ -26,6 +26,7 @@ from utils.training.distribute import choose_strategy
 from utils.training.optimizers import restore_h5_optimizer
 
 log = logging.getLogger('koocr.model')
+SYMBOLS_FILE = 'symbols.keras'  # the line reader's second network, beside the model's weights
 
 
 def load_keras_model(path):
@@ -39,6 +40,18 @@ def load_keras_model(path):
     if path.endswith('.h5') and getattr(loaded, 'optimizer', None) is not None:
         restore_h5_optimizer(loaded, path)
     return loaded
+
+
+def load_symbol_network(weights_path):
+    """The line reader's symbol network: ``symbols.keras`` beside the model's weights (train_lines.py)."""
+    path = os.path.join(os.path.dirname(weights_path or ''), SYMBOLS_FILE)
+    if not weights_path or not os.path.isfile(path):
+        raise FileNotFoundError(f'{path}: read_text needs the line reader\'s symbol network beside the '
+                                f'model; train one with train_lines.py --out {path}')
+    try:
+        return keras.models.load_model(path)
+    except Exception as e:  # Keras raises many types for a file it cannot read
+        raise ValueError(f'{path}: not a symbol network Keras can load ({type(e).__name__}: {e})') from None
 
 
 class KoOCR:
@@ -170,6 +183,25 @@ class KoOCR:
         else:
             outputs = self.model.predict(inputs, batch_size=BATCH_SIZE, verbose=0)
         return ranked(outputs, self.charset, n, probabilities)
+
+    def read_text(self, image, details=False):
+        """The text of an image of one line, or of a column of lines (joined by newlines); with
+        ``details=True`` a list of ``Character`` (text, box, probability) per character, spaces and
+        newlines included. An image without ink reads as ''."""
+        lines = reading.read_lines(image, self._symbol_probabilities, lambda glyphs: self.rank(glyphs, 1, True),
+                                   self.image_size)
+        if details:
+            newline = [reading.Character('\n', line[0].box, 1.0) for line in lines[1:]]
+            return [c for line, nl in zip(lines, [None] + newline) for c in ([nl] if nl else []) + line]
+        return '\n'.join(''.join(c.text for c in line) for line in lines)
+
+    def _symbol_probabilities(self, views):
+        if getattr(self, 'symbol_network', None) is None:
+            self.symbol_network = load_symbol_network(self.weights_path)
+        # Padded to a multiple of 64 views: a new batch size would trace the network again.
+        padded = np.full((-(-len(views) // 64) * 64, *views.shape[1:], 1), 255, np.float32)
+        padded[:len(views), ..., 0] = views
+        return self.symbol_network.predict_on_batch(padded)[:len(views)]
 
     def export(self, path, format='saved_model', **options):
         """Write the network for serving: 'saved_model' (a folder: raw image bytes or pixels in, top-5

@@ -2,6 +2,7 @@
 
     python predict.py examples/
     python predict.py char.png other.jpg --n 3 --json
+    python predict.py --text examples/lines/      # the text of images of lines
 """
 import argparse
 import json
@@ -18,6 +19,8 @@ def parse_args(argv=None):
     parser.add_argument('--weights', default='default',
                         help="'default' (the shipped model), a model file or a .tflite export.py wrote")
     parser.add_argument('--json', action='store_true', help='print JSON instead of a table')
+    parser.add_argument('--text', action='store_true',
+                        help='read each image as a line of text (or a column of lines), not one character')
     return parser.parse_args(argv)
 
 
@@ -74,6 +77,8 @@ def main(argv=None):
     files = expand(args.images)
     if not files:
         sys.exit('predict.py: no image files found in ' + ' '.join(args.images))
+    if args.text:
+        return read_texts(files, args)
     import numpy as np  # after parsing: --help stays fast
     from utils.inference.preprocess import prepare
     try:
@@ -93,6 +98,31 @@ def main(argv=None):
         for path in files:
             if path in answers:
                 print(f'{path}\t' + '  '.join(f'{c} {p:.3f}' for c, p in answers[path]))
+    for error in errors.values():
+        print(f'predict.py: {error}', file=sys.stderr)
+    return 1 if errors else 0
+
+
+def read_texts(files, args):
+    """predict.py --text: each file's text, the lines of a paragraph indented under the first."""
+    os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+    import model
+    try:
+        ocr = model.KoOCR(weights=args.weights)
+    except (ValueError, FileNotFoundError) as e:
+        sys.exit(f'predict.py: {e}')
+    texts, errors = {}, {}
+    for path in files:
+        try:
+            texts[path] = ocr.read_text(path)
+        except (ValueError, OSError) as e:
+            errors[path] = str(e)
+    if args.json:
+        print(json.dumps({path: {'text': texts[path]} if path in texts else {'error': errors[path]}
+                          for path in files}, ensure_ascii=False, indent=2))
+    else:
+        for path, text in texts.items():
+            print(f'{path}\t' + text.replace('\n', '\n\t'))
     for error in errors.values():
         print(f'predict.py: {error}', file=sys.stderr)
     return 1 if errors else 0

@@ -2,7 +2,7 @@
 in the training fonts (crawl_data.py's split by family), mildly photographed, cut by the reader's own
 segmenter; scored on the held-out fonts and held-out text.
 
-    python train_lines.py                      # writes pretrained/symbols.keras and symbols.json
+    python train_lines.py        # writes symbols.keras and symbols.json beside the shipped model
     python train_lines.py --lines_per_face 40 --epochs 2 --out /tmp/symbols.keras
 """
 import argparse
@@ -10,7 +10,9 @@ import os
 import sys
 import time
 
-DEFAULT_OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'pretrained', 'symbols.keras')
+from utils.inference.shipped import DEFAULT_WEIGHTS
+
+DEFAULT_OUT = os.path.join(DEFAULT_WEIGHTS, 'symbols.keras')  # beside the shipped model, where read_text looks
 
 
 def parse_args(argv=None):

@@ -16,11 +16,14 @@ def _conv(x, filters, name):
     return keras.layers.ReLU(name=f'{name}_relu')(x)
 
 
-def build_symbol_network(width=32, dropout=0.3):
-    """uint8-range (32, 32[, 1]) symbol views -> softmax 'symbol' over the symbol classes."""
+def build_symbol_network(width=16, dropout=0.3):
+    """uint8-range (32, 32[, 1]) symbol views -> softmax 'symbol' over the symbol classes. Small on
+    purpose: a line asks it about twice as many views as it has characters."""
     inputs = keras.Input((SYMBOL_SIDE, SYMBOL_SIDE, 1), name='view')
     x = InkScale(name='ink_scale')(inputs)
-    for stage, filters in enumerate((width, 2 * width, 4 * width)):
+    x = _conv(x, width, 'stage0_a')
+    x = keras.layers.MaxPooling2D(name='stage0_pool')(x)
+    for stage, filters in ((1, 2 * width), (2, 4 * width)):
         x = _conv(x, filters, f'stage{stage}_a')
         x = _conv(x, filters, f'stage{stage}_b')
         x = keras.layers.MaxPooling2D(name=f'stage{stage}_pool')(x)

@@ -17,7 +17,7 @@ from utils.inference.preprocess import flatten_and_stretch, ink_dark, load_gray
 INK_LEVEL = 128        # a stretched pixel darker than this is ink
 SPECK_AREA = 0.003     # of the line height squared: smaller components are noise, not dots
 MAX_JOIN = 4           # pieces one character may be made of
-MAX_WIDTH = 1.6        # of the line height: the widest run of pieces that may be one character
+MAX_WIDTH = 1.3        # of the line height: the widest run of pieces that may be one character
 WIDE_PIECE = 1.15      # of the line height: a piece this wide may be two characters touching
 SYMBOL_SIDE = 32       # the symbol network's input side
 

@@ -1,0 +1,137 @@
+"""The line reader's segmenter and its shortest-path reading, on drawn lines and crafted scores."""
+import numpy as np
+import pytest
+
+from conftest import FONT
+from utils.data.lines import LineRenderer
+from utils.data.symbols import FRAGMENT_CLASS, HANGUL_CLASS, SYMBOL_CLASSES, symbol_class
+from utils.inference import reading, segment
+from utils.training.symbol_data import label_run, line_examples
+
+
+@pytest.fixture(scope='module')
+def renderer():
+    return LineRenderer(FONT, 40)
+
+
+def lines_of(gray):
+    cleaned, ink = segment.clean_page(segment.stretched_page(gray))
+    return segment.find_lines(ink)
+
+
+def test_renderer_boxes_hold_each_characters_ink(renderer):
+    gray, boxes = renderer.render('가 A.')
+    assert gray.dtype == np.uint8 and len(boxes) == 4
+    for char, (left, top, right, bottom) in zip('가 A.', boxes):
+        if char != ' ':
+            inside = gray[top:bottom, left:right] < 128
+            assert inside.any()
+    # Everything dark lies inside some box: the boxes are not the advance spans' guesses.
+    ink = gray < 128
+    covered = np.zeros_like(ink)
+    for left, top, right, bottom in boxes:
+        covered[top:bottom, left:right] = True
+    assert not (ink & ~covered).any()
+
+
+def test_letter_spacing_widens_the_line(renderer):
+    tight, _ = renderer.render('가나다라', letter_spacing=0.0)
+    loose, _ = renderer.render('가나다라', letter_spacing=0.2)
+    assert loose.shape[1] - tight.shape[1] == pytest.approx(3 * 0.2 * 40, abs=2)
+
+
+def test_a_missing_glyph_is_named(renderer):
+    with pytest.raises(ValueError, match="'※'"):
+        renderer.render('가※')
+
+
+def test_two_lines_are_found_top_to_bottom(renderer):
+    first, _ = renderer.render('가나다')
+    second, _ = renderer.render('라마')
+    page = np.full((first.shape[0] + second.shape[0], first.shape[1]), 255, np.uint8)
+    page[:first.shape[0]] = first
+    page[first.shape[0]:, :second.shape[1]] = second
+    lines = lines_of(page)
+    assert len(lines) == 2 and lines[0].bottom <= lines[1].top
+    # 가 is ㄱ and ㅏ apart: a syllable may be two pieces, never less than one.
+    assert len(lines[0].pieces) >= 3 and len(lines[1].pieces) >= 2
+
+
+def test_specks_go_and_a_full_stop_stays(renderer):
+    gray, boxes = renderer.render('가.')
+    gray = gray.copy()
+    gray[2, 2] = gray[-3, -3] = 0  # dust in two corners
+    lines = lines_of(gray)
+    assert len(lines) == 1
+    stop = boxes[1]
+    assert lines[0].pieces[-1][0] >= stop[0] - 1 and lines[0].pieces[-1][1] <= stop[2] + 1
+    assert lines[0].pieces[0][0] >= boxes[0][0] - 1  # the corner dust made no piece
+
+
+def test_touching_characters_are_cut_between_them(renderer):
+    gray, boxes = renderer.render('가나', letter_spacing=-0.12)  # strokes of 가 and 나 run together
+    line = lines_of(gray)[0]
+    assert len(line.pieces) >= 2
+    cut = line.pieces[0][1]
+    assert boxes[0][0] < cut < boxes[1][2]
+
+
+def test_candidates_join_pieces_up_to_a_width():
+    line = segment.Line(0, 10, ((0, 4), (5, 9), (10, 14), (40, 60)))
+    spans = segment.candidates(line)
+    assert (0, 1) in spans and (0, 2) in spans and (3, 4) in spans
+    assert (0, 3) not in spans  # 14 px wide: more than 1.3 line heights
+    assert (2, 4) not in spans
+
+
+def test_symbol_view_keeps_where_the_ink_sits_in_the_line(renderer):
+    low, _ = renderer.render('가.')
+    line = lines_of(low)[0]
+    stretched = segment.stretched_page(low)
+    view = segment.symbol_input(stretched, line, *line.pieces[-1])
+    rows = np.flatnonzero((view < 128).any(axis=1))
+    assert view.shape == (segment.SYMBOL_SIDE, segment.SYMBOL_SIDE)
+    assert rows.min() > segment.SYMBOL_SIDE / 2  # a full stop sits in the lower half
+
+
+def test_runs_are_labelled_whole_or_fragment():
+    boxes = [(0, 0, 30, 40), (0, 0, 0, 0), (45, 0, 55, 40)]
+    assert label_run(0, 30, boxes, '가 A', 40) == HANGUL_CLASS
+    assert label_run(1, 29, boxes, '가 A', 40) == HANGUL_CLASS   # within the edge tolerance
+    assert label_run(0, 15, boxes, '가 A', 40) == FRAGMENT_CLASS  # half a syllable
+    assert label_run(0, 55, boxes, '가 A', 40) == FRAGMENT_CLASS  # two characters
+    assert label_run(45, 55, boxes, '가 A', 40) == SYMBOL_CLASSES.index('A')
+
+
+def test_line_examples_hold_every_whole_character(renderer):
+    text = '가나 AB1'
+    gray, boxes = renderer.render(text)
+    views, classes = line_examples(gray, boxes, text)
+    assert views.shape[1:] == (segment.SYMBOL_SIDE, segment.SYMBOL_SIDE) and len(views) == len(classes)
+    wanted = sorted(symbol_class(c) for c in text if c != ' ')
+    assert sorted(c for c in classes if c != FRAGMENT_CLASS) == wanted
+
+
+def test_symbol_class_refuses_what_a_line_cannot_hold():
+    with pytest.raises(ValueError, match=r'U\+00E9'):
+        symbol_class('é')
+
+
+def _line(*pieces):
+    return segment.Line(0, 40, tuple(pieces))
+
+
+def test_the_most_likely_cutting_wins_and_spaces_follow_the_gaps():
+    line = _line((0, 15), (18, 35), (60, 80))
+    readings = {(0, 1): ('ㅇ', np.log(0.3)), (1, 2): ('l', np.log(0.6)), (0, 2): ('이', np.log(0.9)),
+                (2, 3): ('A', np.log(0.8)), (1, 3): ('x', np.log(0.01))}
+    characters = reading._decode(line, readings)
+    assert ''.join(c.text for c in characters) == '이 A'
+    assert characters[0].box == (0, 0, 35, 40) and characters[1].box == (35, 0, 60, 40)
+    assert characters[2].probability == pytest.approx(0.8)
+
+
+def test_two_likely_pieces_beat_an_unlikely_join():
+    line = _line((0, 15), (17, 35))
+    readings = {(0, 1): ('1', np.log(0.9)), (1, 2): ('2', np.log(0.9)), (0, 2): ('이', np.log(0.2))}
+    assert ''.join(c.text for c in reading._decode(line, readings)) == '12'
