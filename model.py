@@ -43,15 +43,28 @@ def load_keras_model(path):
 
 
 def load_symbol_network(weights_path):
-    """The line reader's symbol network: ``symbols.keras`` beside the model's weights (train_lines.py)."""
+    """The line reader's symbol network as a function, uint8 (N, 32, 32) views -> (N, classes): its LiteRT
+    twin ``symbols.tflite`` when it can run, else ``symbols.keras``, beside the model's weights."""
     path = os.path.join(os.path.dirname(weights_path or ''), SYMBOLS_FILE)
     if not weights_path or not os.path.isfile(path):
         raise FileNotFoundError(f'{path}: read_text needs the line reader\'s symbol network beside the '
                                 f'model; train one with train_lines.py --out {path}')
     try:
-        return keras.models.load_model(path)
+        runner = lite.LiteRunner(os.path.splitext(path)[0] + '.tflite')
+        return lambda views: runner(views[..., None])['symbol']
+    except (ImportError, ValueError):
+        pass  # no LiteRT, or no twin: Keras below
+    try:
+        network = keras.models.load_model(path)
     except Exception as e:  # Keras raises many types for a file it cannot read
         raise ValueError(f'{path}: not a symbol network Keras can load ({type(e).__name__}: {e})') from None
+
+    def probabilities(views):
+        # Padded to a multiple of 64 views: a new batch size would trace the network again.
+        padded = np.full((-(-len(views) // 64) * 64, *views.shape[1:], 1), 255, np.float32)
+        padded[:len(views), ..., 0] = views
+        return network.predict_on_batch(padded)[:len(views)]
+    return probabilities
 
 
 class KoOCR:
@@ -198,10 +211,7 @@ class KoOCR:
     def _symbol_probabilities(self, views):
         if getattr(self, 'symbol_network', None) is None:
             self.symbol_network = load_symbol_network(self.weights_path)
-        # Padded to a multiple of 64 views: a new batch size would trace the network again.
-        padded = np.full((-(-len(views) // 64) * 64, *views.shape[1:], 1), 255, np.float32)
-        padded[:len(views), ..., 0] = views
-        return self.symbol_network.predict_on_batch(padded)[:len(views)]
+        return self.symbol_network(views)
 
     def export(self, path, format='saved_model', **options):
         """Write the network for serving: 'saved_model' (a folder: raw image bytes or pixels in, top-5

@@ -2,7 +2,7 @@
 in the training fonts (crawl_data.py's split by family), mildly photographed, cut by the reader's own
 segmenter; scored on the held-out fonts and held-out text.
 
-    python train_lines.py        # writes symbols.keras and symbols.json beside the shipped model
+    python train_lines.py        # writes symbols.keras, .tflite and .json beside the shipped model
     python train_lines.py --lines_per_face 40 --epochs 2 --out /tmp/symbols.keras
 """
 import argparse
@@ -37,6 +37,7 @@ def main(argv=None):
 
     from network.symbols import build_symbol_network
     from utils.data.corpus import text_lines
+    from utils.inference.lite import export_tflite
     from utils.io import write_json
     from utils.training.callbacks import save_model
     from utils.training.symbol_data import examples, split_faces
@@ -58,6 +59,7 @@ def main(argv=None):
     history = network.fit(x[..., None], y, batch_size=args.batch_size, epochs=args.epochs, verbose=2,
                           validation_data=(val_x[..., None], val_y))
     save_model(network, args.out)
+    export_tflite(network, os.path.splitext(args.out)[0] + '.tflite')  # what read_text runs
     record = dict(
         command='python train_lines.py ' + ' '.join(argv if argv is not None else sys.argv[1:]),
         options=vars(args) | {'out': os.path.basename(args.out)},

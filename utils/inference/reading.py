@@ -13,7 +13,8 @@ from utils.data.render import normalize_glyph
 from utils.data.symbols import FRAGMENT_CLASS, HANGUL_CLASS, SYMBOL_CLASSES
 from utils.inference import segment
 
-SPACE_GAP = 0.22       # of the line height: a wider blank between two characters is a space
+SPACE_GAP = 0.18       # of the line height: a blank this much wider than the usual gap is a space
+USUAL_GAP_CAP = 0.15   # of the line height: the most the usual gap between two characters is taken to be
 HANGUL_WORTH_ASKING = 0.01  # runs less likely than this to be Hangul skip the syllable network
 
 
@@ -81,12 +82,17 @@ def _decode(line, readings):
         i = back[j]
         chosen.append((i, j))
         j = i
-    characters, previous_right = [], None
-    for i, j in reversed(chosen):
+    chosen.reverse()
+    gaps = [line.pieces[i][0] - line.pieces[end - 1][1] for (_, end), (i, _) in zip(chosen, chosen[1:])]
+    # A space is a gap wider than the line's usual one by SPACE_GAP: letter spacing varies by face and
+    # setting. "Usual" is the lower quartile, capped, so a line of mostly spaces still finds them.
+    usual = min(np.percentile(gaps, 25), USUAL_GAP_CAP * line.height) if gaps else 0.0
+    characters = []
+    for k, (i, j) in enumerate(chosen):
         left, right = line.pieces[i][0], line.pieces[j - 1][1]
-        if previous_right is not None and left - previous_right > SPACE_GAP * line.height:
+        if k and gaps[k - 1] > usual + SPACE_GAP * line.height:
+            previous_right = line.pieces[chosen[k - 1][1] - 1][1]
             characters.append(Character(' ', (previous_right, line.top, left, line.bottom), 1.0))
         text, score = readings[(i, j)]
         characters.append(Character(text, (left, line.top, right, line.bottom), float(np.exp(score))))
-        previous_right = right
     return characters
