@@ -1,4 +1,5 @@
-"""Photo- and scan-like degradations and display-face styles of one rendered glyph, for bench/robustness.py.
+"""Photo- and scan-like degradations and display-face styles of one rendered glyph, for bench/robustness.py,
+and a mild scan look of a whole line, for bench/lines.py.
 
 Written apart from the training augmentation (``network/augment.py``) on purpose: a benchmark built from the
 training code would measure how well the model learnt that code, not how it reads other images. Glyph
@@ -219,3 +220,20 @@ def degrade(ink, family, rng):
     if family in PHOTO_STEPS:
         return photograph(ink, rng, (family,))
     raise ValueError(f'family={family!r}; choose from {FAMILIES}')
+
+
+# Lines: a whole rendered line, for bench/lines.py ----------------------------------------------------------
+
+def scan_look(gray, rng):
+    """A mild scan of a rendered line (uint8, ink 0 on paper 255): ink 15-60 and paper 205-245 grey, turned
+    up to ±1° (corners filled with paper), blurred σ 0.3-0.7 px, noise σ 2-6 grey levels, JPEG quality 60-80."""
+    ink_level, paper = rng.uniform(15, 60), rng.uniform(205, 245)
+    image = paper + (ink_level - paper) * (1 - np.asarray(gray, np.float32) / 255)
+    turned = Image.fromarray(image.astype(np.float32), 'F').rotate(rng.uniform(-1, 1), Image.BICUBIC, expand=True,
+                                                                    fillcolor=paper)
+    image = ndimage.gaussian_filter(np.asarray(turned), rng.uniform(0.3, 0.7))
+    image = image + rng.normal(0, rng.uniform(2, 6), image.shape)
+    buffer = io.BytesIO()
+    Image.fromarray(np.clip(np.rint(image), 0, 255).astype(np.uint8)).save(buffer, format='JPEG',
+                                                                          quality=int(rng.integers(60, 81)))
+    return np.asarray(Image.open(io.BytesIO(buffer.getvalue())))

@@ -1,0 +1,99 @@
+"""bench/lines.py: its pure helpers, the line scan look, and one tiny run with Tesseract (no TensorFlow)."""
+import importlib.util
+import json
+import os
+
+import numpy as np
+import pytest
+
+from utils.data.lines import LineRenderer
+from utils.io import BUNDLED_FONT
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_spec = importlib.util.spec_from_file_location('bench_lines', os.path.join(ROOT, 'bench', 'lines.py'))
+bench = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench)
+NANUM = '/usr/share/fonts/truetype/nanum/NanumGothic.ttf'
+
+
+def record(group, font, condition, reference, reading):
+    return dict(group=group, font=font, condition=condition, reference=reference, image=None,
+                readings={'fake': reading})
+
+
+def test_scan_look_is_mild_seeded_and_keeps_the_text():
+    clean, _ = LineRenderer(BUNDLED_FONT, 40).render('한국어 문장')
+    first = bench.scan_look(clean, np.random.default_rng(7))
+    again = bench.scan_look(clean, np.random.default_rng(7))
+    other = bench.scan_look(clean, np.random.default_rng(8))
+    assert first.dtype == np.uint8 and np.array_equal(first, again) and not np.array_equal(first, other)
+    assert abs(first.shape[0] - clean.shape[0]) <= 0.05 * clean.shape[1] + 2   # turned by at most 1°
+    paper, ink = np.percentile(first, 90), np.percentile(first, 1)
+    assert 190 < paper < 250 and 0 < ink < 110                                # contrast reduced, not lost
+
+
+def test_read_all_gives_every_reader_both_conditions_of_the_lines_a_face_covers():
+    faces = {'printed': [bench.fonts.FontFace(BUNDLED_FONT, 0, 'KoOCR Gothic', 'Regular')]}
+    seen = []
+
+    def reader(gray):
+        seen.append(gray.shape)
+        return '가나'
+    pool = ['가나다 라마', '\u0f00 not covered', '바사아 자차', '카타파 하']
+    records, seconds = bench.read_all(faces, pool, {'fake': reader}, lines=2, height=24, seed=0, log=lambda _: None)
+    assert [(r['reference'], r['condition']) for r in records] == [
+        ('가나다 라마', 'clean'), ('가나다 라마', 'scan'), ('바사아 자차', 'clean'), ('바사아 자차', 'scan')]
+    assert len(seen) == 4 and seconds['fake'] > 0
+    summary = bench.summarise(records, seconds)
+    report = summary['cer']['fake']['printed']['clean']
+    assert report['lines'] == 2 and report['overall'] == pytest.approx((4 + 6) / 12)  # '가나' read for two 6-char lines
+    assert summary['lines_per_second']['fake'] == pytest.approx(4 / seconds['fake'])
+
+
+def test_pick_samples_shows_each_group_and_condition_with_new_fonts_and_lines():
+    records = [record(group, f'{group} {font}', condition, f'line {line}', '')
+               for group in ('printed', 'handwriting') for font in range(3) for line in range(8)
+               for condition in bench.CONDITIONS]
+    picked = bench.pick_samples(records, 6)
+    assert len(picked) == 6 and len({id(r) for r in picked}) == 6
+    assert {(r['group'], r['condition']) for r in picked[:4]} == {
+        (g, c) for g in ('printed', 'handwriting') for c in bench.CONDITIONS}
+    assert len({r['font'] for r in picked}) == 6 and len({r['reference'] for r in picked[:4]}) == 4
+    assert len(bench.pick_samples(records[:3], 6)) == 3
+
+
+def test_markdown_table_has_a_row_per_group_and_condition():
+    records = [record('printed', 'A', 'clean', '한글 문장', '한글 문장'),
+               record('printed', 'A', 'scan', '한글 문장', '한금 문장')]
+    table = bench.markdown_table(bench.summarise(records, {'fake': 0.5}))
+    assert '| printed | clean | 1 | 0.0% (0.0%, 0.0%) |' in table
+    assert '| printed | scan | 1 | 20.0% (25.0%, 0.0%) |' in table and 'fake 4.0' in table
+
+
+def test_readers_flag_is_checked():
+    assert bench.parse_args(['--readers', 'tesseract']).readers == ['tesseract']
+    assert bench.parse_args([]).readers == ['koocr', 'tesseract']
+    with pytest.raises(SystemExit):
+        bench.parse_args(['--readers', 'easyocr'])
+
+
+def test_a_tiny_run_with_tesseract_writes_the_report(tmp_path):
+    pytest.importorskip('tesserocr')
+    if not os.path.isfile(os.path.join(bench.TESSDATA, 'kor.traineddata')):
+        pytest.skip('no Tesseract kor data (apt-get install tesseract-ocr-kor)')
+    if not os.path.isfile(NANUM):
+        pytest.skip('no NanumGothic (apt-get install fonts-nanum)')
+    text = tmp_path / 'lines.txt'
+    text.write_text('한국어 문장입니다\n글자 읽기\n', encoding='utf-8')
+    out, figure = tmp_path / 'lines.json', tmp_path / 'lines.png'
+    bench.main(['--readers', 'tesseract', '--lines', '2', '--fonts', NANUM, '--text', str(text),
+                '--out', str(out), '--figure', str(figure)])
+    report = json.loads(out.read_text(encoding='utf-8'))
+    assert {'settings', 'machine', 'fonts', 'cer', 'lines_per_second', 'seconds', 'samples'} <= report.keys()
+    assert report['fonts'] == {'printed': ['NanumGothic Regular']}
+    by_condition = report['cer']['tesseract']['printed']
+    assert set(by_condition) == set(bench.CONDITIONS)
+    for cer in by_condition.values():
+        assert cer['lines'] == 2
+        assert all(0 <= cer[view] <= 1.5 for view in ('overall', 'hangul', 'spaces')) and cer['non_hangul'] is None
+    assert report['lines_per_second']['tesseract'] > 0 and figure.stat().st_size > 1000
