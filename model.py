@@ -51,7 +51,8 @@ def load_symbol_network(weights_path):
                                 f'model; train one with train_lines.py --out {path}')
     try:
         runner = lite.LiteRunner(os.path.splitext(path)[0] + '.tflite')
-        return lambda views: runner(views[..., None])['symbol']
+        output, = runner.output_names  # the converter names it 'output_0', not 'symbol'
+        return lambda views: runner(views[..., None])[output]
     except (ImportError, ValueError):
         pass  # no LiteRT, or no twin: Keras below
     try:
