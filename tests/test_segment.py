@@ -135,3 +135,12 @@ def test_two_likely_pieces_beat_an_unlikely_join():
     line = _line((0, 15), (17, 35))
     readings = {(0, 1): ('1', np.log(0.9)), (1, 2): ('2', np.log(0.9)), (0, 2): ('이', np.log(0.2))}
     assert ''.join(c.text for c in reading._decode(line, readings)) == '12'
+
+
+def test_spaces_are_the_wider_kind_of_gap_whatever_the_letter_spacing():
+    tight = np.array([0.05, 0.06, 0.4, 0.05, 0.14, 0.42])
+    assert 0.14 < reading.space_threshold(tight) < 0.4
+    loose = tight + 0.15  # the same line with wide letter spacing
+    assert 0.29 < reading.space_threshold(loose) < 0.55
+    assert reading.space_threshold(np.array([0.1, 0.12, 0.11])) > 0.12  # no spaces at all
+    assert reading.space_threshold(np.array([0.4])) < 0.4  # two words, one gap

@@ -13,8 +13,10 @@ from utils.data.render import normalize_glyph
 from utils.data.symbols import FRAGMENT_CLASS, HANGUL_CLASS, SYMBOL_CLASSES
 from utils.inference import segment
 
-SPACE_GAP = 0.18       # of the line height: a blank this much wider than the usual gap is a space
+SPACE_GAP = 0.16       # of the line height: a space is at least this much wider than the usual gap
 USUAL_GAP_CAP = 0.15   # of the line height: the most the usual gap between two characters is taken to be
+TWO_KINDS = 0.1        # of the line height: gaps form two kinds (spaces or not) when their means differ so
+LONE_SPACE = 0.35      # of the line height: with one kind of gap, a gap this wide is a space
 HANGUL_WORTH_ASKING = 0.01  # runs less likely than this to be Hangul skip the syllable network
 
 
@@ -69,6 +71,22 @@ def _best_readings(symbols, cleaned, spans, bounds, syllable_ranker, glyph_side)
     return readings
 
 
+def space_threshold(gaps):
+    """The widest gap (in line heights) that is not a space. Letter spacing varies by face and setting, so
+    the gaps of the line are split in two by Otsu's rule, trusted when the two kinds differ by
+    ``TWO_KINDS`` and the wider is ``SPACE_GAP`` past the usual (lower-quartile) gap."""
+    if len(gaps) < 2:
+        return LONE_SPACE
+    ordered = np.sort(gaps)
+    usual = min(np.percentile(ordered, 25), USUAL_GAP_CAP)
+    splits = [(k * (len(ordered) - k) * (ordered[k:].mean() - ordered[:k].mean()) ** 2, k)
+              for k in range(1, len(ordered))]
+    _, k = max(splits)
+    if ordered[k:].mean() - ordered[:k].mean() <= TWO_KINDS:
+        return max(LONE_SPACE, usual + SPACE_GAP)
+    return max((ordered[k - 1] + ordered[k]) / 2, usual + SPACE_GAP)
+
+
 def _decode(line, readings):
     """The most likely cutting of one line (readings: {(i, j): (text, log-p)}) -> its Characters."""
     n = len(line.pieces)
@@ -84,13 +102,11 @@ def _decode(line, readings):
         j = i
     chosen.reverse()
     gaps = [line.pieces[i][0] - line.pieces[end - 1][1] for (_, end), (i, _) in zip(chosen, chosen[1:])]
-    # A space is a gap wider than the line's usual one by SPACE_GAP: letter spacing varies by face and
-    # setting. "Usual" is the lower quartile, capped, so a line of mostly spaces still finds them.
-    usual = min(np.percentile(gaps, 25), USUAL_GAP_CAP * line.height) if gaps else 0.0
+    widest_usual = space_threshold(np.array(gaps, np.float64) / line.height) * line.height
     characters = []
     for k, (i, j) in enumerate(chosen):
         left, right = line.pieces[i][0], line.pieces[j - 1][1]
-        if k and gaps[k - 1] > usual + SPACE_GAP * line.height:
+        if k and gaps[k - 1] > widest_usual:
             previous_right = line.pieces[chosen[k - 1][1] - 1][1]
             characters.append(Character(' ', (previous_right, line.top, left, line.bottom), 1.0))
         text, score = readings[(i, j)]
