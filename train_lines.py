@@ -37,6 +37,8 @@ def main(argv=None):
 
     from network.symbols import build_symbol_network
     from utils.data.corpus import text_lines
+    from utils.data.symbols import SYMBOL_CLASSES
+    from utils.inference.segment import SYMBOL_SIDE
     from utils.inference.lite import export_tflite
     from utils.io import write_json
     from utils.training.callbacks import save_model
@@ -52,7 +54,7 @@ def main(argv=None):
     val_x, val_y = examples(val_faces, text_lines('heldout'), args.val_lines_per_face, args.height,
                             args.seed + 1, 'held-out')
     keras.utils.set_random_seed(args.seed)
-    network = build_symbol_network()
+    network = build_symbol_network(len(SYMBOL_CLASSES), SYMBOL_SIDE)
     steps = args.epochs * int(np.ceil(len(x) / args.batch_size))
     schedule = keras.optimizers.schedules.CosineDecay(args.learning_rate, steps)
     network.compile(keras.optimizers.Adam(schedule), 'sparse_categorical_crossentropy', metrics=['accuracy'])

@@ -6,8 +6,6 @@ dot and a comma from an apostrophe."""
 import keras
 
 from network.layers import InkScale
-from utils.data.symbols import SYMBOL_CLASSES
-from utils.inference.segment import SYMBOL_SIDE
 
 
 def _conv(x, filters, name):
@@ -16,10 +14,11 @@ def _conv(x, filters, name):
     return keras.layers.ReLU(name=f'{name}_relu')(x)
 
 
-def build_symbol_network(width=16, dropout=0.3):
-    """uint8-range (32, 32[, 1]) symbol views -> softmax 'symbol' over the symbol classes. Small on
-    purpose: a line asks it about twice as many views as it has characters."""
-    inputs = keras.Input((SYMBOL_SIDE, SYMBOL_SIDE, 1), name='view')
+def build_symbol_network(classes, side=32, width=16, dropout=0.3):
+    """uint8-range (side, side[, 1]) symbol views -> softmax 'symbol' over ``classes`` classes
+    (``len(SYMBOL_CLASSES)``). Small on purpose: a line asks it about twice as many views as it has
+    characters."""
+    inputs = keras.Input((side, side, 1), name='view')
     x = InkScale(name='ink_scale')(inputs)
     x = _conv(x, width, 'stage0_a')
     x = keras.layers.MaxPooling2D(name='stage0_pool')(x)
@@ -30,5 +29,5 @@ def build_symbol_network(width=16, dropout=0.3):
     x = keras.layers.Flatten(name='flatten')(x)
     x = keras.layers.Dropout(dropout, name='dropout')(x)
     x = keras.layers.Dense(256, activation='relu', name='fc')(x)
-    outputs = keras.layers.Dense(len(SYMBOL_CLASSES), activation='softmax', name='symbol')(x)
+    outputs = keras.layers.Dense(classes, activation='softmax', name='symbol')(x)
     return keras.Model(inputs, outputs, name='symbol_network')
