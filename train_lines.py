@@ -60,7 +60,9 @@ def main(argv=None):
     network.compile(keras.optimizers.Adam(schedule), 'sparse_categorical_crossentropy', metrics=['accuracy'])
     history = network.fit(x[..., None], y, batch_size=args.batch_size, epochs=args.epochs, verbose=2,
                           validation_data=(val_x[..., None], val_y))
-    save_model(network, args.out)
+    bare = keras.Model.from_config(network.get_config())  # without the optimizer: a third of the size
+    bare.set_weights(network.get_weights())
+    save_model(bare, args.out)
     export_tflite(network, os.path.splitext(args.out)[0] + '.tflite')  # what read_text runs
     record = dict(
         command='python train_lines.py ' + ' '.join(argv if argv is not None else sys.argv[1:]),
