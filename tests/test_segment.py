@@ -144,3 +144,11 @@ def test_spaces_are_the_wider_kind_of_gap_whatever_the_letter_spacing():
     assert 0.29 < reading.space_threshold(loose) < 0.55
     assert reading.space_threshold(np.array([0.1, 0.12, 0.11])) > 0.12  # no spaces at all
     assert reading.space_threshold(np.array([0.4])) < 0.4  # two words, one gap
+
+
+def test_finals_hanging_apart_stay_on_their_line():
+    ink = np.zeros((60, 100), bool)
+    ink[10:30, 5:95] = True   # initials and vowels
+    ink[34:44, 5:40] = True   # finals, 4 px below (Bangwool draws them so)
+    lines = segment.find_lines(ink)
+    assert [(line.top, line.bottom) for line in lines] == [(10, 44)]

@@ -16,6 +16,7 @@ from utils.inference.preprocess import flatten_and_stretch, ink_dark, load_gray
 
 INK_LEVEL = 128        # a stretched pixel darker than this is ink
 SPECK_AREA = 0.003     # of the line height squared: smaller components are noise, not dots
+LINE_GAP = 0.3         # of the taller run's height: a blank this thin between two runs of rows is no line gap
 MAX_JOIN = 4           # pieces one character may be made of
 MAX_WIDTH = 1.3        # of the line height: the widest run of pieces that may be one character
 WIDE_PIECE = 1.15      # of the line height: a piece this wide may be two characters touching
@@ -63,15 +64,15 @@ def _runs(flags):
 
 def find_lines(ink):
     """The text lines of an ink mask, top to bottom: runs of inked rows, a run shorter than a quarter of
-    the tallest joined to its nearest neighbour (the dots of a row of ellipses, an accent) or dropped."""
+    the tallest joined to its nearest neighbour (the dots of a row of ellipses, an accent) or dropped, and
+    runs that nearly touch joined (see ``_same_line``)."""
     runs = [list(r) for r in _runs(ink.any(axis=1))]
     if not runs:
         return []
     tallest = max(b - a for a, b in runs)
     merged = []
     for run in runs:
-        if merged and (run[1] - run[0] < tallest / 4 or merged[-1][1] - merged[-1][0] < tallest / 4) \
-                and run[0] - merged[-1][1] < tallest / 3:
+        if merged and _same_line(merged[-1], run, tallest):
             merged[-1][1] = run[1]
         else:
             merged.append(run)
@@ -81,6 +82,13 @@ def find_lines(ink):
             continue
         lines.append(Line(int(top), int(bottom), tuple(_pieces(ink[top:bottom], bottom - top))))
     return lines
+
+
+def _same_line(above, below, tallest):
+    """Two runs of inked rows are one line when they nearly touch (a face whose finals hang apart from the
+    rest of the syllable, as Bangwool's do) or one is short and close (a row of dots, an accent)."""
+    gap, heights = below[0] - above[1], (above[1] - above[0], below[1] - below[0])
+    return gap < LINE_GAP * max(heights) or (min(heights) < tallest / 4 and gap < tallest / 3)
 
 
 def _pieces(band, height):
