@@ -19,7 +19,7 @@ SPECK_AREA = 0.003     # of the line height squared: smaller components are nois
 LINE_GAP = 0.3         # of the taller run's height: a blank this thin between two runs of rows is no line gap
 MAX_JOIN = 4           # pieces one character may be made of
 MAX_WIDTH = 1.3        # of the line height: the widest run of pieces that may be one character
-WIDE_PIECE = 1.15      # of the line height: a piece this wide may be two characters touching
+WIDE_PIECE = 0.75     # of the line height: a piece this wide may be two characters touching (chosen on training faces)
 SYMBOL_SIDE = 32       # the symbol network's input side
 
 
