@@ -205,8 +205,10 @@ class KoOCR:
         lines = reading.read_lines(image, self._symbol_probabilities, lambda glyphs: self.rank(glyphs, 1, True),
                                    self.image_size)
         if details:
-            newline = [reading.Character('\n', line[0].box, 1.0) for line in lines[1:]]
-            return [c for line, nl in zip(lines, [None] + newline) for c in ([nl] if nl else []) + line]
+            characters = []
+            for k, line in enumerate(lines):
+                characters += ([reading.Character('\n', line[0].box, 1.0)] if k else []) + line
+            return characters
         return '\n'.join(''.join(c.text for c in line) for line in lines)
 
     def _symbol_probabilities(self, views):

@@ -42,7 +42,8 @@ def main(argv=None):
     from utils.inference.lite import export_tflite
     from utils.io import write_json
     from utils.training.callbacks import save_model
-    from utils.training.symbol_data import examples, split_faces
+    from utils.data.fonts import split_faces
+    from utils.training.symbol_data import examples
 
     started = time.time()
     faces = split_faces(args.val_ratio, args.seed)

@@ -70,11 +70,12 @@ def parse_args(argv=None):
 def held_out_faces(paths=None):
     """{group: [FontFace]}: the validation faces of the split at VAL_RATIO over the Korean faces of
     ``paths`` (the machine's by default), or every face of ``paths`` when they are given."""
-    faces = fonts.korean_faces(fonts.system_font_files() if paths is None else paths)
-    kinds = {face: face.kind() for face in faces}
     if paths is None:
-        split = fonts.split_by_family(faces, kinds, VAL_RATIO, seed=0)
-        faces = [face for face in faces if split[face] == 'val']
+        split = fonts.split_faces(VAL_RATIO, seed=0)
+        faces = [face for face, (side, _) in split.items() if side == 'val']
+    else:
+        faces = fonts.korean_faces(paths)
+    kinds = {face: face.kind() for face in faces}
     chosen = {group: [face for face in faces if GROUPS[kinds[face]] == group] for group in GROUPS.values()}
     chosen = {group: found for group, found in chosen.items() if found}
     if not chosen:

@@ -145,3 +145,11 @@ def split_by_family(faces, kinds, val_ratio, seed=0):
             n_val = min(max(n_val, 1), len(keys) - 1)
         val_keys.update(keys[:n_val])
     return {face: 'val' if face.key in val_keys else 'train' for face in faces}
+
+
+def split_faces(val_ratio=0.15, seed=0):
+    """{face: (split, kind)} of this machine's Korean faces, split by family exactly as crawl_data.py does."""
+    faces = korean_faces(system_font_files(), log=lambda message: None)
+    kinds = {face: face.kind() for face in faces}
+    split = split_by_family(faces, kinds, val_ratio, seed)
+    return {face: (split[face], kinds[face]) for face in faces}

@@ -48,8 +48,11 @@ def read_lines(image, symbol_probabilities, syllable_ranker, glyph_side):
     views = np.stack([segment.symbol_input(cleaned, line, *cols) for (line, _), cols in zip(spans, bounds)])
     symbols = np.asarray(symbol_probabilities(views), np.float64)
     readings = _best_readings(symbols, cleaned, spans, bounds, syllable_ranker, glyph_side)
-    return [_decode(line, {span: readings[k] for k, (other, span) in enumerate(spans) if other is line})
-            for line in lines]
+    by_line = [{} for _ in lines]
+    index = {id(line): k for k, line in enumerate(lines)}
+    for (line, span), found in zip(spans, readings):
+        by_line[index[id(line)]][span] = found
+    return [_decode(line, found) for line, found in zip(lines, by_line)]
 
 
 def _best_readings(symbols, cleaned, spans, bounds, syllable_ranker, glyph_side):

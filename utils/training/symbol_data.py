@@ -8,7 +8,6 @@ import numpy as np
 from PIL import Image, ImageFilter
 from tqdm import tqdm
 
-from utils.data import fonts
 from utils.data.lines import LineRenderer
 from utils.data.symbols import FRAGMENT_CLASS, symbol_class
 from utils.inference import segment
@@ -90,14 +89,6 @@ def examples_of(renderer, text, rng, augment=True):
         gray, scale = augment_line(gray, rng)
     boxes = [tuple(round(v * scale) for v in box) for box in boxes]
     return line_examples(gray, boxes, text)
-
-
-def split_faces(val_ratio=0.15, seed=0):
-    """{face: (split, kind)} of this machine's Korean faces, split by family exactly as crawl_data.py does."""
-    faces = fonts.korean_faces(fonts.system_font_files(), log=lambda message: None)
-    kinds = {face: face.kind() for face in faces}
-    split = fonts.split_by_family(faces, kinds, val_ratio, seed)
-    return {face: (split[face], kinds[face]) for face in faces}
 
 
 def examples(faces, texts, lines_per_face, height, seed, what):
