@@ -7,6 +7,7 @@ import sys
 import numpy as np
 import pytest
 from PIL import Image
+from scipy import ndimage
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, 'bench'))
@@ -52,12 +53,28 @@ def test_outline_keeps_the_edge_and_empties_the_inside():
     assert hollow.sum() < 0.5 * square.sum()
 
 
-def test_heavy_thickens_strokes_to_a_fifth_of_the_glyph():
+def _parts(ink):
+    """(ink components, paper regions) of a glyph: its separate strokes, and its counters plus the outside."""
+    solid = np.pad(ink > 0.5, 1)
+    return ndimage.label(solid, np.ones((3, 3)))[1], ndimage.label(~solid)[1]
+
+
+def test_heavy_thickens_strokes_to_a_fifth_of_the_glyph_and_keeps_its_parts_apart():
     ink = _ink()
-    thin = degrade.stroke_width(ink)
     bold = degrade.heavy(ink, _rng())
-    assert degrade.stroke_width(bold) > 1.8 * thin
+    assert degrade.stroke_width(bold) > 1.8 * degrade.stroke_width(ink)
     assert 0.12 * max(bold.shape) < degrade.stroke_width(bold) < 0.3 * max(bold.shape)
+    assert _parts(bold) == _parts(ink)
+
+
+def test_heavy_closes_a_counter_to_a_hairline_not_to_nothing():
+    ink = np.zeros((60, 60), np.float32)
+    ink[5:17, 5:17] = 1
+    ink[8:14, 8:14] = 0  # a box of 3 px strokes round a 6 px counter: a 3 px dilation alone fills it
+    ink[50:53, :] = 1    # a bar far below makes the glyph 60 px wide: the target asks for 3-5 px
+    bold = degrade.heavy(ink, _rng())
+    assert _parts(bold) == _parts(ink) == (2, 2)
+    assert degrade.stroke_width(bold) > 2 * degrade.stroke_width(ink)
 
 
 def test_stroke_width_of_a_bar():
