@@ -5,7 +5,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from conftest import FONT
 from utils.data.render import glyph_margin, ink_box
-from utils.inference.preprocess import clean_glyph, flatten_and_stretch, ink_dark, otsu_threshold, prepare
+from utils.inference.preprocess import clean_glyph, flatten_and_stretch, ink_dark, otsu_threshold, percentiles, prepare
 
 SIZE = 32
 
@@ -36,6 +36,21 @@ def close_to(prepared, clean, mean_difference=12):
 def test_otsu_threshold_splits_two_levels():
     values = np.concatenate([np.full(300, 40), np.full(700, 200)])
     assert 40 <= otsu_threshold(values) < 200
+
+
+@pytest.mark.parametrize('side', [48, 384])
+def test_otsu_threshold_splits_a_noisy_photo_sized_image_between_its_classes(side):
+    rng = np.random.default_rng(0)
+    gray = rng.normal(200, 20, (side, side))
+    gray[side // 4:side // 2, side // 3:side // 2] = rng.normal(60, 20, (side // 2 - side // 4, side // 2 - side // 3))
+    assert 100 < otsu_threshold(gray) < 160  # integer sums overflowed at 200 px and put it at ~20
+
+
+@pytest.mark.parametrize('size', [1, 2, 5, 2304])
+def test_percentiles_are_numpys(size):
+    values = (np.random.default_rng(size).random(size) * 255).astype(np.uint8)
+    qs = (0, 2, 50, 98, 100)
+    np.testing.assert_allclose(percentiles(values, qs), np.percentile(values, qs), atol=1e-9)
 
 
 def test_low_contrast_is_stretched_to_black_on_white(crop, clean):

@@ -1,4 +1,6 @@
 """A user's image (path, PIL image or array of any size, colour or polarity) -> the model's input."""
+import functools
+
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 from scipy import ndimage
@@ -6,6 +8,8 @@ from scipy import ndimage
 from utils.data.render import normalize_glyph
 
 MIN_CONTRAST = 24  # grey levels between ink and paper below which an image counts as blank
+DIAMOND_2 = ndimage.iterate_structure(ndimage.generate_binary_structure(2, 1), 2)  # two 4-neighbour steps
+LEVELS = np.arange(256.0)
 WORKING_SIDE = 8   # larger images are cleaned at 8 times the model's side: plenty for a glyph
 
 
@@ -69,15 +73,27 @@ def _array_on_white(array):
 
 
 def otsu_threshold(values):
-    """The grey level that best splits uint8-range values into two classes (Otsu, 1979)."""
-    counts = np.bincount(np.clip(values, 0, 255).astype(np.int64).ravel(), minlength=256)[:256]
-    levels = np.arange(256)
+    """The grey level that best splits uint8-range values into two classes (Otsu, 1979). In floats: the
+    squared sums of a 200 px image already overflow 64-bit integers."""
+    counts = np.bincount(np.clip(values, 0, 255).astype(np.int64).ravel(), minlength=256)[:256].astype(np.float64)
     weight = np.cumsum(counts)
-    mean = np.cumsum(counts * levels)
+    mean = np.cumsum(counts * LEVELS)
     total, grand_mean = weight[-1], mean[-1]
-    with np.errstate(divide='ignore', invalid='ignore'):
-        between = (grand_mean * weight - total * mean) ** 2 / (weight * (total - weight))
-    return int(np.argmax(np.nan_to_num(between[:-1])))
+    spread = weight * (total - weight)
+    between = np.divide((grand_mean * weight - total * mean) ** 2, spread, out=np.zeros(256), where=spread > 0)
+    return int(np.argmax(between[:-1]))
+
+
+def percentiles(values, qs):
+    """numpy's default (linear) percentiles of ``values`` at each q of ``qs`` (0..100), by one partial sort:
+    the same numbers as ``np.percentile``, in a fraction of its time on a small image."""
+    values = np.asarray(values).ravel()
+    positions = np.asarray(qs, np.float64) / 100.0 * (values.size - 1)
+    low = np.floor(positions).astype(np.int64)
+    high = np.minimum(low + 1, values.size - 1)
+    ordered = np.partition(values, np.unique(np.concatenate([low, high])))
+    fraction = positions - low
+    return ordered[low] + (ordered[high].astype(np.float64) - ordered[low]) * fraction
 
 
 def ink_dark(gray):
@@ -85,26 +101,32 @@ def ink_dark(gray):
     compared with the middle of the image's own range, so dark paper under darker ink is not flipped."""
     gray = np.asarray(gray)
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-    low, high = np.percentile(gray, (2, 98))
-    return 255 - gray if np.median(border) < (low + high) / 2 else gray
+    low, high = percentiles(gray, (2, 98))
+    return 255 - gray if percentiles(border, (50,))[0] < (low + high) / 2 else gray
+
+
+@functools.lru_cache(maxsize=4)
+def _lighting_terms(height, width):
+    """The six quadratic terms (1, x, y, x², xy, y²) at every pixel of an image, (H, W, 6): the same for
+    every image of a size, so worked out once per size."""
+    y, x = np.mgrid[0:height, 0:width]
+    y, x = y / height - 0.5, x / width - 0.5
+    terms = np.stack([np.ones_like(x), x, y, x * x, x * y, y * y], -1)
+    terms.flags.writeable = False
+    return terms
 
 
 def _paper_surface(gray, paper):
     """A quadratic surface through the paper pixels: the lighting across the image, for dividing out."""
-    height, width = gray.shape
     step = max(1, int(np.sqrt(gray.size / 1024)))  # about 1,024 samples are plenty for six coefficients
-    ys, xs = np.mgrid[0:height:step, 0:width:step]
     sample = paper[::step, ::step]
     if sample.sum() < 12:
         return None
-    y, x = ys[sample] / height - 0.5, xs[sample] / width - 0.5
-    terms = np.stack([np.ones_like(x), x, y, x * x, x * y, y * y], 1)
+    terms = _lighting_terms(*gray.shape)
+    sampled = terms[::step, ::step][sample]
     # The normal equations: a 6×6 solve costs microseconds where lstsq's SVD costs milliseconds.
-    coefficients = np.linalg.solve(terms.T @ terms + 1e-6 * np.eye(6), terms.T @ gray[::step, ::step][sample])
-    y, x = np.mgrid[0:height, 0:width]
-    y, x = y / height - 0.5, x / width - 0.5
-    surface = sum(c * t for c, t in zip(coefficients, (1, x, y, x * x, x * y, y * y)))
-    return np.maximum(surface, 1.0)
+    coefficients = np.linalg.solve(sampled.T @ sampled + 1e-6 * np.eye(6), sampled.T @ gray[::step, ::step][sample])
+    return np.maximum(terms @ coefficients, 1.0)
 
 
 def flatten_and_stretch(gray):
@@ -116,13 +138,13 @@ def flatten_and_stretch(gray):
         return None
     # Paper for the lighting fit keeps 2 px clear of the ink: anti-aliased edges would bend the surface.
     ink = gray <= otsu_threshold(ndimage.uniform_filter(gray, 3))
-    surface = _paper_surface(gray, ~ndimage.binary_dilation(ink, iterations=2))
+    surface = _paper_surface(gray, ~ndimage.binary_dilation(ink, DIAMOND_2))
     if surface is not None:
         gray = gray / surface * 255.0
     paper = gray > otsu_threshold(gray)
     if paper.all() or not paper.any():
         return None
-    paper_level, ink_level = np.median(gray[paper]), np.median(gray[~paper])
+    (paper_level,), (ink_level,) = percentiles(gray[paper], (50,)), percentiles(gray[~paper], (50,))
     if paper_level - ink_level < MIN_CONTRAST:
         return None
     stretched = (gray - ink_level) / (paper_level - ink_level) * 255.0
