@@ -128,6 +128,21 @@ def test_clean_share_of_one_keeps_only_the_geometry():
     np.testing.assert_allclose(seeded(lambda x: layer(x, training=True), images), images, atol=1e-5)
 
 
+def test_embolden_keeps_a_hairline_between_strokes_it_would_join():
+    bars = np.zeros((16, 24, 24, 1), np.float32)
+    bars[:, 4:20, 5:9] = bars[:, 4:20, 13:17] = 1.0  # two strokes 4 px apart: 2 px of growth would join them
+    out = seeded(STEPS['embolden'], tf.constant(bars))[..., 0]
+    assert (out[:, 4:20, 10:12].min(axis=2) == 0).all()  # a paper pixel in every row of the gap
+    assert (out[:, 12, 4] > 0).all() and (out[:, 12, 17] > 0).all()  # the strokes grew outwards all the same
+
+
+def test_gap_middles_mark_the_middle_of_narrow_gaps_only():
+    image = np.zeros((1, 12, 30, 1), np.float32)
+    image[:, :, 2:4] = image[:, :, 9:11] = image[:, :, 24:26] = 1.0  # gaps of 5 and 13 px
+    middles = np.asarray(augment.gap_middles(tf.constant(image)))[0, 6, :, 0]
+    assert list(np.flatnonzero(middles)) == [6]  # the 5 px gap's middle; the 13 px gap is too wide to close
+
+
 def test_embolden_grows_strokes_by_one_to_three_pixels():
     dot = np.zeros((64, 15, 15, 1), np.float32)
     dot[:, 7, 7] = 1

@@ -176,9 +176,10 @@ def clean_glyph(stretched):
         centre_x = (slices[i][1].start + slices[i][1].stop) / 2
         return top - pad <= centre_y <= bottom + pad and left - pad <= centre_x <= right + pad
 
-    kept = [i + 1 for i in range(count) if i in big or (weights[i] >= max(3, 0.02 * weights.max())
-                                                        and near_the_big_ones(i))]
-    glyph = np.isin(labels, kept)
+    kept = np.zeros(count + 1, bool)
+    kept[[i + 1 for i in range(count) if i in big or (weights[i] >= max(3, 0.02 * weights.max())
+                                                      and near_the_big_ones(i))]] = True
+    glyph = kept[labels]
     reach = max(2, round(max(stretched.shape) / 24))
     near = ndimage.binary_dilation(glyph, iterations=reach)
     # The smoothed mask reaches a pixel past each crisp edge: the box is where the kept ink is dark.

@@ -42,7 +42,8 @@ def top_n_syllables(outputs, charset, n=5):
     """
     if n < 1:
         raise ValueError(f'n={n}: ask for at least one candidate')
-    jamo = charset_jamo(''.join(charset)) if 'output' not in outputs else None
+    key = charset if isinstance(charset, str) else ''.join(charset)  # re-joining a str costs more than ranking
+    jamo = charset_jamo(key) if 'output' not in outputs else None
     rows = len(next(iter(outputs.values())))
     indices, probabilities = [], []
     for start in range(0, rows, _CHUNK):
