@@ -107,14 +107,23 @@ def heavy(ink, rng):
     """Ultra-heavy strokes: the ink grown until strokes are 16-22% of the glyph's longer side wide (about
     10-13 px at 60 px), whatever the face's own weight. The counters and the gaps between strokes close to a
     hairline but stay open, as an ultra-heavy display face keeps them (a blob of merged strokes is no
-    character a person could read): the ink grows one distance layer at a time, and only by pixels whose
-    inking joins no two strokes and fills no counter."""
+    character a person could read): the ink grows one distance layer at a time, only by pixels whose inking
+    joins no two strokes and fills no counter, and never over the middle of a gap or of a stroke's bay."""
     target = rng.uniform(0.16, 0.22) * max(ink.shape)
     radius = max(1, int(round((target - stroke_width(ink)) / 2)))
     solid = np.pad(ink > 0.5, radius + 1)
-    distance = ndimage.distance_transform_edt(~solid)
+    distance, nearest = ndimage.distance_transform_edt(~solid, return_indices=True)
+    middle = np.zeros_like(solid)  # the middle of each gap, bays of one stroke included, stays paper
+    for axis in (0, 1):
+        # Neighbours whose nearest ink lies on opposite sides of a gap (far apart for how far it is) straddle
+        # its middle.
+        jump = np.hypot(*(np.diff(index, axis=axis) for index in nearest))
+        reach = np.minimum(np.delete(distance, -1, axis), np.delete(distance, 0, axis))
+        straddle = (reach >= 1.5) & (jump > 1.6 * reach)
+        for side in (slice(None, -1), slice(1, None)):
+            middle[tuple(side if a == axis else slice(None) for a in (0, 1))] |= straddle
     for layer in range(1, radius + 1):
-        candidates = ~solid & (distance <= layer)
+        candidates = ~solid & ~middle & (distance <= layer)
         while True:
             added = 0
             for dy in range(3):  # pixels 3 apart see none of each other's neighbours: add them at once
