@@ -104,10 +104,10 @@ def stroke_width(ink):
 
 
 def heavy(ink, rng):
-    """Ultra-heavy strokes: the ink grown towards strokes 16-22% of the glyph's longer side wide (about
-    10-13 px at 60 px), whatever the face's own weight; dense syllables stop short of it (strokes reach a
-    median 15% of the side, 12.5-17.6% for 80% of glyphs, against 9.4% for the clean faces). The counters and the gaps between strokes close to a
-    hairline but stay open, as an ultra-heavy display face keeps them (a blob of merged strokes is no
+    """Ultra-heavy strokes: the ink grown towards strokes 16-22% of the glyph's longer side wide, whatever
+    the face's own weight. Dense syllables stop short of it: strokes reach a median 15% of the side
+    (12.5-17.6% for 80% of glyphs; the clean faces' 9.4%). Counters and the gaps between strokes close to
+    a hairline but stay open, as an ultra-heavy display face keeps them (a blob of merged strokes is no
     character a person could read): the ink grows one distance layer at a time, only by pixels whose inking
     joins no two strokes and fills no counter, and never over the middle of a gap or of a stroke's bay."""
     target = rng.uniform(0.16, 0.22) * max(ink.shape)
