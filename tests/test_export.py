@@ -14,7 +14,7 @@ tf = pytest.importorskip('tensorflow')
 import export as export_script  # noqa: E402
 import model  # noqa: E402
 from utils.inference import serving  # noqa: E402
-from utils.inference.lite import read_tflite_info  # noqa: E402
+from utils.inference.lite import export_tflite, read_tflite_info  # noqa: E402
 from utils.inference.preprocess import prepare  # noqa: E402
 from utils.io import atomic_write_dir  # noqa: E402
 
@@ -147,10 +147,9 @@ def test_bad_format_and_missing_weights_are_named(shipped, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ['a_file']
 
 
-def test_a_tflite_file_without_model_info_is_named(tmp_path):
+def test_a_tflite_file_without_model_info_is_named(shipped, tmp_path):
     bare = tmp_path / 'bare.tflite'
-    with open(os.path.join(ROOT, 'pretrained', 'compact48_w075_split', 'model.tflite'), 'rb') as f:
-        bare.write_bytes(f.read())  # the shipped twin predates the info: it relies on model.keras beside it
+    export_tflite(shipped.model, str(bare))  # no info: such a file relies on a model.keras beside it
     result = subprocess.run([sys.executable, 'predict.py', 'examples/printed_01.png', '--weights', str(bare)],
                             cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 1 and 'bare.tflite: carries no KoOCR model info' in result.stderr

@@ -38,6 +38,21 @@ def test_twin_has_the_keras_outputs_by_name(saved):
         np.testing.assert_allclose(got[name], expected[name], atol=1e-5)
 
 
+def test_interpreters_side_by_side_keep_the_batch_order(saved):
+    """A batch split over several interpreters comes back in its own order, from one image to several
+    batches' worth, the same as one interpreter alone."""
+    inputs = np.random.default_rng(1).uniform(0, 255, (601, 32, 32, 1)).astype(np.float32)
+    alone, side_by_side = LiteRunner(str(saved / 'model.tflite'), workers=1), LiteRunner(str(saved / 'model.tflite'),
+                                                                                          workers=3)
+    for count in (1, 2, 5, 601):
+        expected, got = alone(inputs[:count]), side_by_side(inputs[:count])
+        for name in expected:
+            assert got[name].shape == expected[name].shape
+            np.testing.assert_allclose(got[name], expected[name], atol=1e-6)
+    rows = side_by_side(inputs)['CHOSUNG']
+    np.testing.assert_allclose(rows[::-1], side_by_side(inputs[::-1])['CHOSUNG'], atol=1e-6)
+
+
 def test_koocr_answers_with_the_twin_and_the_same_as_keras(saved, big_glyphs):
     with_twin, plain = model.KoOCR(weights=str(saved)), model.KoOCR(weights=str(saved), runtime='keras')
     assert with_twin.lite is not None and plain.lite is None
