@@ -26,6 +26,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from degrade import scan_look  # noqa: E402
 from utils.data import corpus, fonts  # noqa: E402
 from utils.data.lines import LineRenderer  # noqa: E402
+from utils.cli import reported  # noqa: E402
 from utils.evaluation.cer import cer_report, normalize_spaces  # noqa: E402
 from utils.io import BUNDLED_FONT, atomic_write, write_json  # noqa: E402
 
@@ -245,5 +246,11 @@ def main(argv=None):
     print(f'wrote {args.out} and {args.figure}')
 
 
+def cli(argv=None):
+    """main, with a missing text file or help-page folder said in one line."""
+    with reported((FileNotFoundError, ValueError)):
+        main(argv)
+
+
 if __name__ == '__main__':
-    main()
+    cli()

@@ -97,3 +97,12 @@ def test_a_tiny_run_with_tesseract_writes_the_report(tmp_path):
         assert cer['lines'] == 2
         assert all(0 <= cer[view] <= 1.5 for view in ('overall', 'hangul', 'spaces')) and cer['non_hangul'] is None
     assert report['lines_per_second']['tesseract'] > 0 and figure.stat().st_size > 1000
+
+
+def test_missing_text_is_one_line_naming_the_file(tmp_path, capsys):
+    missing = tmp_path / 'no_such_lines.txt'
+    with pytest.raises(SystemExit) as stop:
+        bench.cli(['--readers', 'tesseract', '--fonts', BUNDLED_FONT, '--text', str(missing),
+                   '--out', str(tmp_path / 'lines.json')])
+    assert 'no_such_lines.txt' in str(stop.value) and '\n' not in str(stop.value)
+    assert not (tmp_path / 'lines.json').exists()
