@@ -151,7 +151,7 @@ class LiteRunner:
 
     def _dequantize(self, name, values):
         if not np.issubdtype(values.dtype, np.integer):
-            return np.array(values)  # a copy: the interpreter's next call may reuse its buffers
+            return values  # the signature runner hands out arrays of their own, not its buffers
         scale, zero_point = self._outputs[name]['quantization']
         return (values.astype(np.float32) - zero_point) * scale
 
