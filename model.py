@@ -18,6 +18,8 @@ from utils.config import NetworkConfig
 from utils.data import hangul
 from utils.data.hangul import DOMAIN_OUTPUT
 from utils.inference import BATCH_SIZE, lite, reading
+from utils.inference.language import LanguageModel
+from utils.inference.spacing import SpaceModel
 from utils.inference.preprocess import is_batch, model_inputs, prepare
 from utils.inference.shipped import DEFAULT_WEIGHTS, MODEL_SUFFIXES, find_weights  # noqa: F401 (model.find_weights)
 from utils.inference.topn import ranked
@@ -27,6 +29,8 @@ from utils.training.optimizers import restore_h5_optimizer
 
 log = logging.getLogger('koocr.model')
 SYMBOLS_FILE = 'symbols.keras'  # the line reader's second network, beside the model's weights
+LANGUAGE_FILE = 'language.json'  # the line reader's language model, beside the model's weights (optional)
+SPACING_FILE = 'spacing.json'  # the line reader's spacing model, beside the model's weights (optional)
 
 
 def load_keras_model(path):
@@ -202,14 +206,26 @@ class KoOCR:
         """The text of an image of one line, or of a column of lines (joined by newlines); with
         ``details=True`` a list of ``Character`` (text, box, probability) per character, spaces and
         newlines included. An image without ink reads as ''."""
-        lines = reading.read_lines(image, self._symbol_probabilities, lambda glyphs: self.rank(glyphs, 1, True),
-                                   self.image_size)
+        lines = reading.read_lines(image, self._symbol_probabilities,
+                                   lambda glyphs: self.rank(glyphs, reading.SYLLABLES_ASKED, True),
+                                   self.image_size, *self._line_models())
         if details:
             characters = []
             for k, line in enumerate(lines):
                 characters += ([reading.Character('\n', line[0].box, 1.0)] if k else []) + line
             return characters
         return '\n'.join(''.join(c.text for c in line) for line in lines)
+
+    def _line_models(self):
+        """(language, spacing) models beside the weights, each None when absent: read_text then goes by the
+        networks alone and puts spaces by a fixed rule."""
+        if not hasattr(self, 'line_models'):
+            found = []
+            for name, kind in ((LANGUAGE_FILE, LanguageModel), (SPACING_FILE, SpaceModel)):
+                path = os.path.join(os.path.dirname(self.weights_path or ''), name)
+                found.append(kind.load(path) if self.weights_path and os.path.isfile(path) else None)
+            self.line_models = tuple(found)
+        return self.line_models
 
     def _symbol_probabilities(self, views):
         if getattr(self, 'symbol_network', None) is None:

@@ -1,8 +1,13 @@
-"""Train the line reader's symbol network (``KoOCR.read_text``): lines of Korean documentation text drawn
-in the training fonts (crawl_data.py's split by family), mildly photographed, cut by the reader's own
-segmenter; scored on the held-out fonts and held-out text.
+"""Train the line reader (``KoOCR.read_text``) beside a syllable model, in three steps:
+- language: count the language model (syllable frequencies, spaces between kinds of character) from the
+  training text -> language.json;
+- symbols: the symbol network, on lines of Korean documentation text drawn in the training fonts
+  (crawl_data.py's split by family), mildly photographed, cut by the reader's own segmenter; scored on the
+  held-out fonts and held-out text -> symbols.keras, .tflite and .json;
+- spacing: the spacing model, fitted on the gaps of training lines read with the two above -> spacing.json.
 
-    python train_lines.py        # writes symbols.keras, .tflite and .json beside the shipped model
+    python train_lines.py        # all three, beside the shipped model
+    python train_lines.py --steps language,spacing      # keep the symbol network
     python train_lines.py --lines_per_face 40 --epochs 2 --out /tmp/symbols.keras
 """
 import argparse
@@ -12,12 +17,17 @@ import time
 
 from utils.inference.shipped import DEFAULT_WEIGHTS
 
-DEFAULT_OUT = os.path.join(DEFAULT_WEIGHTS, 'symbols.keras')  # beside the shipped model, where read_text looks
+SYMBOLS_FILE = 'symbols.keras'
+DEFAULT_OUT = os.path.join(DEFAULT_WEIGHTS, SYMBOLS_FILE)  # beside the shipped model, where read_text looks
+STEPS = ('language', 'symbols', 'spacing')
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--out', default=DEFAULT_OUT, help='the .keras file to write (default: the shipped one)')
+    parser.add_argument('--out', default=DEFAULT_OUT,
+                        help="the symbol network's .keras file, named symbols.keras (default: the shipped one); "
+                             'language.json and spacing.json go beside it')
+    parser.add_argument('--weights', default='default', help='the syllable model the spacing step reads with')
     parser.add_argument('--lines_per_face', type=int, default=150, help='training lines drawn per font face')
     parser.add_argument('--val_lines_per_face', type=int, default=30, help='held-out lines per held-out face')
     parser.add_argument('--height', type=int, default=40, help='text height the lines are drawn at, px')
@@ -26,32 +36,63 @@ def parse_args(argv=None):
     parser.add_argument('--learning_rate', type=float, default=0.002)
     parser.add_argument('--val_ratio', type=float, default=0.15, help="crawl_data.py's font split")
     parser.add_argument('--seed', type=int, default=0)
-    return parser.parse_args(argv)
+    parser.add_argument('--steps', default=','.join(STEPS), help=f'comma-separated, from {",".join(STEPS)}')
+    parser.add_argument('--spacing_lines_per_face', type=int, default=30,
+                        help='training lines per face whose gaps fit the spacing model')
+    args = parser.parse_args(argv)
+    if os.path.basename(args.out) != SYMBOLS_FILE:
+        parser.error(f'--out={args.out}: read_text looks for the symbol network as {SYMBOLS_FILE}')
+    args.steps = [step.strip() for step in args.steps.split(',') if step.strip()]
+    unknown = sorted(set(args.steps) - set(STEPS))
+    if unknown or not args.steps:
+        parser.error(f'--steps={",".join(args.steps)}: choose one or more of {",".join(STEPS)}')
+    return args
 
 
 def main(argv=None):
     args = parse_args(argv)
     os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+    from utils.data.corpus import text_lines
+    from utils.data.fonts import split_faces
+
+    faces = split_faces(args.val_ratio, args.seed)
+    train_faces = [face for face, (split, _) in faces.items() if split == 'train']
+    val_faces = [face for face, (split, _) in faces.items() if split == 'val']
+    if not train_faces or not val_faces:
+        sys.exit('train_lines.py: needs Korean fonts of two families or more: install fonts-nanum')
+    command = 'python train_lines.py ' + ' '.join(argv if argv is not None else sys.argv[1:])
+    texts = text_lines('train')
+    folder = os.path.dirname(os.path.abspath(args.out))
+    if 'language' in args.steps:
+        count_language(texts, os.path.join(folder, 'language.json'), command)
+    if 'symbols' in args.steps:
+        train_symbols(args, train_faces, val_faces, texts, command)
+    if 'spacing' in args.steps:
+        fit_spacing(args, train_faces, texts, folder, command)
+    return 0
+
+
+def count_language(texts, path, command):
+    from utils.inference.language import LanguageModel
+    LanguageModel.count(texts).save(path, command=command, text="corpus.text_lines('train')", lines=len(texts))
+    print(f'wrote {path}: counted from {len(texts)} training lines')
+
+
+def train_symbols(args, train_faces, val_faces, texts, command):
     import keras
     import numpy as np
 
     from network.symbols import build_symbol_network
     from utils.data.corpus import text_lines
     from utils.data.symbols import SYMBOL_CLASSES
-    from utils.inference.segment import SYMBOL_SIDE
     from utils.inference.lite import export_tflite
+    from utils.inference.segment import SYMBOL_SIDE
     from utils.io import write_json
     from utils.training.callbacks import save_model
-    from utils.data.fonts import split_faces
     from utils.training.symbol_data import examples
 
     started = time.time()
-    faces = split_faces(args.val_ratio, args.seed)
-    train_faces = [face for face, (split, _) in faces.items() if split == 'train']
-    val_faces = [face for face, (split, _) in faces.items() if split == 'val']
-    if not train_faces or not val_faces:
-        sys.exit('train_lines.py: needs Korean fonts of two families or more: install fonts-nanum')
-    x, y = examples(train_faces, text_lines('train'), args.lines_per_face, args.height, args.seed, 'training')
+    x, y = examples(train_faces, texts, args.lines_per_face, args.height, args.seed, 'training')
     val_x, val_y = examples(val_faces, text_lines('heldout'), args.val_lines_per_face, args.height,
                             args.seed + 1, 'held-out')
     keras.utils.set_random_seed(args.seed)
@@ -66,7 +107,7 @@ def main(argv=None):
     save_model(bare, args.out)
     export_tflite(network, os.path.splitext(args.out)[0] + '.tflite')  # what read_text runs
     record = dict(
-        command='python train_lines.py ' + ' '.join(argv if argv is not None else sys.argv[1:]),
+        command=command,
         options=vars(args) | {'out': os.path.basename(args.out)},
         train_faces=len(train_faces), heldout_faces=sorted(face.name for face in val_faces),
         train_examples=int(len(x)), heldout_examples=int(len(val_x)),
@@ -75,7 +116,28 @@ def main(argv=None):
     write_json(os.path.splitext(args.out)[0] + '.json', record)
     print(f"wrote {args.out}: held-out run accuracy {record['heldout_accuracy']:.4f} "
           f"on {len(val_x)} runs of {len(val_faces)} held-out faces")
-    return 0
+
+
+def fit_spacing(args, train_faces, texts, folder, command):
+    """The spacing model, from gaps read by --weights with the language model and symbols in ``folder``."""
+    import model
+    from utils.inference.language import LanguageModel
+    from utils.inference.spacing import SpaceModel
+    from utils.training.spacing_data import gap_examples
+
+    ocr = model.KoOCR(weights=args.weights)
+    ocr.symbol_network = model.load_symbol_network(args.out)
+    language = LanguageModel.load(os.path.join(folder, 'language.json'))
+    features, labels = gap_examples(ocr, language, train_faces, texts, args.spacing_lines_per_face, args.height,
+                                    args.seed)
+    spacing = SpaceModel.fit(features, labels)
+    right = float((spacing.spaces(features) == labels).mean())
+    path = os.path.join(folder, 'spacing.json')
+    spacing.save(path, command=command, train_faces=len(train_faces), gaps=int(len(labels)),
+                 spaces=int(labels.sum()), train_accuracy=round(right, 4))
+    print(f'wrote {path}: fitted on {len(labels)} gaps of training lines ({right:.2%} right)')
+
+
 
 
 if __name__ == '__main__':

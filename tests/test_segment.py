@@ -123,9 +123,9 @@ def _line(*pieces):
 
 def test_the_most_likely_cutting_wins_and_spaces_follow_the_gaps():
     line = _line((0, 15), (18, 35), (60, 80))
-    readings = {(0, 1): ('ㅇ', np.log(0.3)), (1, 2): ('l', np.log(0.6)), (0, 2): ('이', np.log(0.9)),
-                (2, 3): ('A', np.log(0.8)), (1, 3): ('x', np.log(0.01))}
-    characters = reading._decode(line, readings)
+    readings = {span: (text, np.log(p), p) for span, (text, p) in {
+        (0, 1): ('ㅇ', 0.3), (1, 2): ('l', 0.6), (0, 2): ('이', 0.9), (2, 3): ('A', 0.8), (1, 3): ('x', 0.01)}.items()}
+    characters = reading._decode(line, readings, None, None)
     assert ''.join(c.text for c in characters) == '이 A'
     assert characters[0].box == (0, 0, 35, 40) and characters[1].box == (35, 0, 60, 40)
     assert characters[2].probability == pytest.approx(0.8)
@@ -133,8 +133,8 @@ def test_the_most_likely_cutting_wins_and_spaces_follow_the_gaps():
 
 def test_two_likely_pieces_beat_an_unlikely_join():
     line = _line((0, 15), (17, 35))
-    readings = {(0, 1): ('1', np.log(0.9)), (1, 2): ('2', np.log(0.9)), (0, 2): ('이', np.log(0.2))}
-    assert ''.join(c.text for c in reading._decode(line, readings)) == '12'
+    readings = {(0, 1): ('1', np.log(0.9), 0.9), (1, 2): ('2', np.log(0.9), 0.9), (0, 2): ('이', np.log(0.2), 0.2)}
+    assert ''.join(c.text for c in reading._decode(line, readings, None, None)) == '12'
 
 
 def test_spaces_are_the_wider_kind_of_gap_whatever_the_letter_spacing():

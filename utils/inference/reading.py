@@ -1,9 +1,11 @@
 """Read lines of text: score every candidate run of pieces (``segment.candidates``) with the symbol network
 and the syllable network, then choose the cutting of each line whose characters are jointly the most
-likely (a shortest path over the pieces), and put spaces where the gaps are wide.
+likely (a shortest path over the pieces), and put spaces where the spacing model (or, without one, the
+line's widest usual gap) says.
 
 A run's score is its best reading's log-probability: log P(symbol s), or log P(Hangul) + log P(syllable)
-for a syllable; 'not a whole character' is never a reading, so a piece of a syllable loses to the whole.
++ SYLLABLE_PRIOR x log P_language(syllable) for a syllable; 'not a whole character' is never a reading,
+so a piece of a syllable loses to the whole.
 """
 from dataclasses import dataclass
 
@@ -13,12 +15,16 @@ from utils.data import hangul
 from utils.data.render import normalize_glyph
 from utils.data.symbols import FRAGMENT_CLASS, HANGUL_CLASS, SYMBOL_CLASSES
 from utils.inference import segment
+from utils.inference.language import kind_of
+from utils.inference.spacing import gap_features
 
 SPACE_GAP = 0.16       # of the line height: a space is at least this much wider than the usual gap
 USUAL_GAP_CAP = 0.15   # of the line height: the most the usual gap between two characters is taken to be
 TWO_KINDS = 0.1        # of the line height: gaps form two kinds (spaces or not) when their means differ so
 LONE_SPACE = 0.35      # of the line height: with one kind of gap, a gap this wide is a space
 HANGUL_WORTH_ASKING = 0.01  # runs less likely than this to be Hangul skip the syllable network
+SYLLABLES_ASKED = 5    # the syllable network's best few, weighed by the language model
+SYLLABLE_PRIOR = 0.1   # the weight of a syllable's log-frequency (chosen on training faces and text)
 
 
 @dataclass(frozen=True)
@@ -30,11 +36,13 @@ class Character:
     probability: float
 
 
-def read_lines(image, symbol_probabilities, syllable_ranker, glyph_side):
+def read_lines(image, symbol_probabilities, syllable_ranker, glyph_side, language=None, spacing=None):
     """The lines of ``image`` as lists of ``Character``, top to bottom.
 
     ``symbol_probabilities``: uint8 (N, 32, 32) symbol views -> (N, len(SYMBOL_CLASSES)) probabilities.
-    ``syllable_ranker``: uint8 (N, S, S) normalized glyphs -> N lists of one (syllable, probability).
+    ``syllable_ranker``: uint8 (N, S, S) normalized glyphs -> N lists of (syllable, probability), best first.
+    ``language``: a ``LanguageModel`` weighing the readings, or None to take the networks' word alone.
+    ``spacing``: a ``SpaceModel`` placing the spaces, or None for the rule of ``space_threshold``.
     """
     stretched = segment.stretched_page(image)
     if stretched is None:
@@ -47,20 +55,21 @@ def read_lines(image, symbol_probabilities, syllable_ranker, glyph_side):
     bounds = [(line.pieces[i][0], line.pieces[j - 1][1]) for line, (i, j) in spans]
     views = np.stack([segment.symbol_input(cleaned, line, *cols) for (line, _), cols in zip(spans, bounds)])
     symbols = np.asarray(symbol_probabilities(views), np.float64)
-    readings = _best_readings(symbols, cleaned, spans, bounds, syllable_ranker, glyph_side)
+    readings = _best_readings(symbols, cleaned, spans, bounds, syllable_ranker, glyph_side, language)
     by_line = [{} for _ in lines]
     index = {id(line): k for k, line in enumerate(lines)}
     for (line, span), found in zip(spans, readings):
         by_line[index[id(line)]][span] = found
-    return [_decode(line, found) for line, found in zip(lines, by_line)]
+    return [_decode(line, found, language, spacing) for line, found in zip(lines, by_line)]
 
 
-def _best_readings(symbols, cleaned, spans, bounds, syllable_ranker, glyph_side):
-    """[(text, log-probability), ...] per span: its most likely symbol or syllable."""
+def _best_readings(symbols, cleaned, spans, bounds, syllable_ranker, glyph_side, language):
+    """[(text, score, probability), ...] per span: its best symbol or syllable, the score it is chosen by
+    and the networks' probability of it."""
     logs = np.log(np.maximum(symbols, 1e-12))
     logs[:, [HANGUL_CLASS, FRAGMENT_CLASS]] = -np.inf
     best = np.argmax(logs, axis=1)
-    readings = [(SYMBOL_CLASSES[b], logs[k, b]) for k, b in enumerate(best)]
+    readings = [(SYMBOL_CLASSES[b], logs[k, b], symbols[k, b]) for k, b in enumerate(best)]
     asked = np.flatnonzero(symbols[:, HANGUL_CLASS] >= HANGUL_WORTH_ASKING)
     if len(asked):
         glyphs = [normalize_glyph(cleaned[spans[k][0].top:spans[k][0].bottom, slice(*bounds[k])], glyph_side)
@@ -68,11 +77,18 @@ def _best_readings(symbols, cleaned, spans, bounds, syllable_ranker, glyph_side)
         blank = np.full((glyph_side, glyph_side), 255, np.uint8)
         ranked = syllable_ranker(np.stack([blank if g is None else g for g in glyphs]))
         for k, top in zip(asked, ranked):
-            syllable, probability = top[0]
-            score = np.log(max(symbols[k, HANGUL_CLASS], 1e-12)) + np.log(max(probability, 1e-12))
+            score, syllable, probability = max((np.log(max(p, 1e-12)) + _syllable_prior(s, language), s, p)
+                                               for s, p in top)
+            score += np.log(max(symbols[k, HANGUL_CLASS], 1e-12))
             if score > readings[k][1]:
-                readings[k] = (syllable, score)
+                readings[k] = (syllable, score, symbols[k, HANGUL_CLASS] * probability)
     return readings
+
+
+def _syllable_prior(syllable, language):
+    if language is None:
+        return 0.0
+    return SYLLABLE_PRIOR * language.syllables[ord(syllable) - hangul.FIRST_SYLLABLE]
 
 
 def space_threshold(gaps):
@@ -92,48 +108,60 @@ def space_threshold(gaps):
 
 
 def _gaps(line, chosen, kinds):
-    """The blank between each two neighbours, in line heights. Between two syllables (or two digits) it
-    is measured from the pitch instead (centre to centre, less the line's lower-quartile pitch of that
-    kind, plus its usual gap): syllables and digits sit on a regular grid, while the blank beside a thin
-    ㅣ or 1 is wide without a space."""
+    """(blank, pitched): the blank between each two neighbours, in line heights, and the same measured
+    from the pitch between two syllables (or two digits): centre to centre, less the line's lower-quartile
+    pitch of that kind, plus its usual gap. A monospaced face sets syllables and digits on a regular grid,
+    so the blank beside a thin ㅣ or 1 is wide without a space; a proportional face does not."""
     left = np.array([line.pieces[i][0] for i, _ in chosen], np.float64)
     right = np.array([line.pieces[j - 1][1] for _, j in chosen], np.float64)
     gaps = (left[1:] - right[:-1]) / line.height
     pitches = ((left[1:] + right[1:]) - (left[:-1] + right[:-1])) / 2 / line.height
-    pairs = np.array([a if a == b else None for a, b in zip(kinds, kinds[1:])], object)
-    for kind, least in (('syllable', 3), ('digit', 1)):
-        same = pairs == kind
+    pitched = gaps.copy()
+    for kind, least in ((kind_of('가'), 3), (kind_of('0'), 1)):
+        same = (kinds[:-1] == kind) & (kinds[1:] == kind)
         if same.sum() >= least:
-            gaps[same] = pitches[same] - np.percentile(pitches[same], 25) + np.percentile(gaps[same], 25)
-    return gaps
+            pitched[same] = pitches[same] - np.percentile(pitches[same], 25) + np.percentile(gaps[same], 25)
+    return gaps, pitched
 
 
-def _kind(text):
-    return 'syllable' if hangul.is_syllable(text) else 'digit' if text.isdigit() else None
-
-
-def _decode(line, readings):
-    """The most likely cutting of one line (readings: {(i, j): (text, log-p)}) -> its Characters."""
+def _decode(line, readings, language, spacing):
+    """The most likely cutting of one line (readings: {(i, j): (text, score, probability)}) -> its
+    Characters."""
     n = len(line.pieces)
     best, back = np.full(n + 1, -np.inf), [None] * (n + 1)
     best[0] = 0.0
-    for (i, j), (_, score) in sorted(readings.items(), key=lambda item: item[0][1]):
+    for (i, j), (_, score, _) in sorted(readings.items(), key=lambda item: item[0][1]):
         if best[i] + score > best[j]:
             best[j], back[j] = best[i] + score, i
     chosen, j = [], n
     while j > 0:
         i = back[j]
-        chosen.append((i, j))
+        text, _, probability = readings[(i, j)]
+        chosen.append(((i, j), text, kind_of(text), probability))
         j = i
     chosen.reverse()
-    gaps = _gaps(line, chosen, [_kind(readings[span][0]) for span in chosen])
-    widest_usual = space_threshold(gaps)
+    return _with_spaces(line, chosen, language, spacing)
+
+
+def _with_spaces(line, chosen, language, spacing):
+    """The chosen readings [((i, j), text, kind, probability)] as Characters, with spaces where ``spacing``
+    puts them (without one: in the gaps wider than the line's ``space_threshold``)."""
+    kinds = np.array([kind for _, _, kind, _ in chosen])
+    spaced = np.zeros(0, bool)
+    if len(chosen) > 1:
+        blank, pitched = _gaps(line, [span for span, *_ in chosen], kinds)
+        threshold = space_threshold(np.minimum(blank, pitched))
+        if spacing is None:
+            spaced = np.minimum(blank, pitched) > threshold
+        else:
+            odds = np.zeros(len(blank)) if language is None else language.space[kinds[:-1], kinds[1:]]
+            both_hangul = (kinds[:-1] == kind_of('가')) & (kinds[1:] == kind_of('가'))
+            spaced = spacing.spaces(gap_features(blank, pitched, threshold, odds, both_hangul))
     characters = []
-    for k, (i, j) in enumerate(chosen):
+    for k, ((i, j), text, _, probability) in enumerate(chosen):
         left, right = line.pieces[i][0], line.pieces[j - 1][1]
-        if k and gaps[k - 1] > widest_usual:
-            previous_right = line.pieces[chosen[k - 1][1] - 1][1]
+        if k and spaced[k - 1]:
+            previous_right = line.pieces[chosen[k - 1][0][1] - 1][1]
             characters.append(Character(' ', (previous_right, line.top, left, line.bottom), 1.0))
-        text, score = readings[(i, j)]
-        characters.append(Character(text, (left, line.top, right, line.bottom), float(np.exp(score))))
+        characters.append(Character(text, (left, line.top, right, line.bottom), float(probability)))
     return characters

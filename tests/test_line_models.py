@@ -1,0 +1,132 @@
+"""The line reader's language and spacing models: counting, fitting, files, and how the reader uses them."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import FONT, ROOT
+from utils.data.lines import LineRenderer
+from utils.data.symbols import HANGUL_CLASS, SYMBOL_CLASSES
+from utils.inference import reading, segment
+from utils.inference.language import KINDS, LanguageModel, kind_of
+from utils.inference.spacing import FEATURES, GapRecorder, SpaceModel, gap_features
+from utils.training.spacing_data import space_labels
+
+TEXT = ['다음 조건을 입력합니다.', '기본, 수식 (아래 참조)', '다시 보기: 다음 쪽', 'GIMP는 2.10 판입니다!']
+
+
+def test_kinds_of_characters():
+    assert [KINDS[kind_of(c)] for c in '가7Gg(.-'] == ['hangul', 'digit', 'capital', 'small', 'opening',
+                                                       'closing', 'mark']
+
+
+def test_counted_spaces_follow_the_text():
+    language = LanguageModel.count(TEXT)
+    hangul, closing, opening = kind_of('가'), kind_of('.'), kind_of('(')
+    assert language.space[hangul, closing] < -2   # '다.', '본,', '판입니다!': never a space before
+    assert language.space[closing, hangul] > 1    # '본, 수', ': 다': a space after
+    assert language.space[hangul, opening] > 0    # '수식 (아'
+    assert language.space[opening, hangul] < 0    # '(아'
+
+
+def test_counted_syllables_rank_by_frequency_and_none_is_impossible():
+    language = LanguageModel.count(TEXT)
+    log_p = {c: language.syllables[ord(c) - 0xAC00] for c in '다음판힣'}
+    assert log_p['다'] > log_p['음'] > log_p['판'] > log_p['힣'] > -np.inf   # 5, 2, 1 and 0 times
+    assert np.exp(language.syllables).sum() == pytest.approx(1.0)
+
+
+def test_language_file_round_trip_and_refusals(tmp_path):
+    language = LanguageModel.count(TEXT)
+    path = tmp_path / 'language.json'
+    language.save(str(path), command='test')
+    loaded = LanguageModel.load(str(path))
+    assert np.allclose(loaded.space, language.space, atol=1e-3)
+    assert np.allclose(loaded.syllables, language.syllables, atol=1e-3)
+    content = json.loads(path.read_text(encoding='utf-8'))
+    assert content['command'] == 'test' and len(content['syllables']['text']) == len(set(''.join(TEXT)) & {
+        chr(p) for p in range(0xAC00, 0xD7A4)})
+    content['space'] = content['space'][:3]
+    path.write_text(json.dumps(content), encoding='utf-8')
+    with pytest.raises(ValueError, match='language.json: space must be'):
+        LanguageModel.load(str(path))
+    path.write_text('{"format": "other"}', encoding='utf-8')
+    with pytest.raises(ValueError, match="language.json: not a language model file.*'other'"):
+        LanguageModel.load(str(path))
+
+
+def test_space_labels_skip_the_spaces_themselves():
+    assert space_labels('가 나다  라').tolist() == [True, False, True]
+    assert space_labels('가').tolist() == []
+
+
+def separable_gaps(rng, count=400):
+    """Gap features of synthetic lines: spaces 0.35 line heights wide, other gaps 0.05."""
+    features, labels = [], []
+    for _ in range(count // 8):
+        spaced = rng.random(8) < 0.3
+        blank = np.where(spaced, 0.35, 0.05) + rng.normal(0, 0.02, 8)
+        features.append(gap_features(blank, blank, 0.2, np.zeros(8), np.ones(8, bool)))
+        labels.append(spaced)
+    return np.concatenate(features), np.concatenate(labels)
+
+
+def test_spacing_model_learns_and_round_trips(tmp_path):
+    rng = np.random.default_rng(0)
+    features, labels = separable_gaps(rng)
+    assert features.shape == (len(labels), len(FEATURES))
+    model = SpaceModel.fit(features, labels)
+    test_features, test_labels = separable_gaps(rng)
+    assert (model.spaces(test_features) == test_labels).mean() > 0.97
+    path = tmp_path / 'spacing.json'
+    model.save(str(path), gaps=len(labels))
+    loaded = SpaceModel.load(str(path))
+    assert (loaded.spaces(test_features) == model.spaces(test_features)).all()
+    with pytest.raises(ValueError, match='spaces and non-spaces'):
+        SpaceModel.fit(features, np.zeros(len(labels), bool))
+    content = json.loads(path.read_text())
+    content['features'] = ['blank']
+    path.write_text(json.dumps(content))
+    with pytest.raises(ValueError, match='spacing.json: not a spacing model file'):
+        SpaceModel.load(str(path))
+
+
+def test_the_spacing_model_places_the_spaces():
+    line = segment.Line(0, 40, ((0, 30), (34, 64), (80, 110)))
+    readings = {(0, 1): ('가', 0.0, 1.0), (1, 2): ('나', 0.0, 1.0), (2, 3): ('다', 0.0, 1.0)}
+    wide_blank = SpaceModel(np.eye(len(FEATURES))[FEATURES.index('blank')] * 10, -2.0)  # blank > 0.2
+    narrow_blank = SpaceModel(np.eye(len(FEATURES))[FEATURES.index('blank')] * 10, -0.5)  # blank > 0.05
+    text = lambda spacing: ''.join(c.text for c in reading._decode(line, readings, None, spacing))  # noqa: E731
+    assert text(wide_blank) == '가나 다'
+    assert text(narrow_blank) == '가 나 다'
+    recorder = GapRecorder()
+    assert text(recorder) == '가나다'
+    assert recorder.lines[0].shape == (2, len(FEATURES))
+
+
+def test_the_syllable_prior_settles_a_close_call():
+    """Two syllables the network finds about as likely: the language model's more frequent one wins."""
+    gray, _ = LineRenderer(FONT, 40).render('가')
+    cleaned, ink = segment.clean_page(segment.stretched_page(gray))
+    line, = segment.find_lines(ink)
+    spans = [(line, (0, len(line.pieces)))]
+    bounds = [(line.pieces[0][0], line.pieces[-1][1])]
+    symbols = np.zeros((1, len(SYMBOL_CLASSES)))
+    symbols[0, HANGUL_CLASS] = 1.0
+
+    def ranker(glyphs):
+        return [[('갸', 0.51), ('가', 0.49)]]
+    read = lambda language: reading._best_readings(symbols, cleaned, spans, bounds, ranker, 48, language)[0]  # noqa
+    assert read(None)[0] == '갸'
+    reading_with_prior = read(LanguageModel.count(['가가가 가나다']))
+    assert reading_with_prior[0] == '가' and reading_with_prior[2] == pytest.approx(0.49)
+
+
+def test_train_lines_refuses_unknown_steps_and_names():
+    for flags, message in ((['--steps', 'language,grammar'], '--steps=language,grammar'),
+                           (['--out', '/tmp/other.keras'], 'symbols.keras')):
+        result = subprocess.run([sys.executable, 'train_lines.py', *flags], cwd=ROOT, capture_output=True,
+                                text=True, timeout=60)
+        assert result.returncode == 2 and message in result.stderr
