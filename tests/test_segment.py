@@ -152,3 +152,23 @@ def test_finals_hanging_apart_stay_on_their_line():
     ink[34:44, 5:40] = True   # finals, 4 px below (Bangwool draws them so)
     lines = segment.find_lines(ink)
     assert [(line.top, line.bottom) for line in lines] == [(10, 44)]
+
+
+def test_a_syllable_crop_takes_its_own_components_whole_and_leaves_the_neighbours():
+    ink = np.zeros((40, 100), bool)
+    ink[8:32, 27:45] = True    # a glyph from column 27, with a notch ...
+    ink[16:22, 27:31] = False
+    ink[5:35, 10:14] = True    # ... that the tick of the glyph before reaches into, up to column 29
+    ink[18:20, 14:30] = True
+    cleaned = np.where(ink, 0, 255).astype(np.uint8)
+    line = segment.Line(0, 40, ((10, 28), (28, 45)))
+    components = segment.Components.of(ink)
+    reach = int(segment.OVERHANG * 40)
+    first = segment.glyph_crop(cleaned, components, line, 10, 28)
+    low = 10 - reach
+    assert (first[:, 27 - low] == 0).sum() == 2          # of column 27, only the tick is ink
+    assert (first[18:20, 14 - low:30 - low] == 0).all()  # the whole tick, past the run's columns
+    second = segment.glyph_crop(cleaned, components, line, 28, 45)
+    low = 28 - reach
+    assert (second[8:16, 27 - low] == 0).all()           # its own edge, left of its columns
+    assert (second[18:20, 28 - low:30 - low] == 255).all()  # the neighbour's tick turned to paper

@@ -55,7 +55,8 @@ def read_lines(image, symbol_probabilities, syllable_ranker, glyph_side, languag
     bounds = [(line.pieces[i][0], line.pieces[j - 1][1]) for line, (i, j) in spans]
     views = np.stack([segment.symbol_input(cleaned, line, *cols) for (line, _), cols in zip(spans, bounds)])
     symbols = np.asarray(symbol_probabilities(views), np.float64)
-    readings = _best_readings(symbols, cleaned, spans, bounds, syllable_ranker, glyph_side, language)
+    readings = _best_readings(symbols, cleaned, segment.Components.of(ink), spans, bounds, syllable_ranker,
+                              glyph_side, language)
     by_line = [{} for _ in lines]
     index = {id(line): k for k, line in enumerate(lines)}
     for (line, span), found in zip(spans, readings):
@@ -63,7 +64,7 @@ def read_lines(image, symbol_probabilities, syllable_ranker, glyph_side, languag
     return [_decode(line, found, language, spacing) for line, found in zip(lines, by_line)]
 
 
-def _best_readings(symbols, cleaned, spans, bounds, syllable_ranker, glyph_side, language):
+def _best_readings(symbols, cleaned, components, spans, bounds, syllable_ranker, glyph_side, language):
     """[(text, score, probability), ...] per span: its best symbol or syllable, the score it is chosen by
     and the networks' probability of it."""
     logs = np.log(np.maximum(symbols, 1e-12))
@@ -72,7 +73,7 @@ def _best_readings(symbols, cleaned, spans, bounds, syllable_ranker, glyph_side,
     readings = [(SYMBOL_CLASSES[b], logs[k, b], symbols[k, b]) for k, b in enumerate(best)]
     asked = np.flatnonzero(symbols[:, HANGUL_CLASS] >= HANGUL_WORTH_ASKING)
     if len(asked):
-        glyphs = [normalize_glyph(cleaned[spans[k][0].top:spans[k][0].bottom, slice(*bounds[k])], glyph_side)
+        glyphs = [normalize_glyph(segment.glyph_crop(cleaned, components, spans[k][0], *bounds[k]), glyph_side)
                   for k in asked]
         blank = np.full((glyph_side, glyph_side), 255, np.uint8)
         ranked = syllable_ranker(np.stack([blank if g is None else g for g in glyphs]))

@@ -21,6 +21,8 @@ MAX_JOIN = 4           # pieces one character may be made of
 MAX_WIDTH = 1.3        # of the line height: the widest run of pieces that may be one character
 WIDE_PIECE = 0.75     # of the line height: a piece this wide may be two characters touching (chosen on training faces)
 SYMBOL_SIDE = 32       # the symbol network's input side
+OWN_SHARE = 0.25       # a component with less of its ink in a run's columns belongs to a neighbour
+OVERHANG = 0.25        # of the line height: how far past a run's columns a component of its own may reach
 
 
 @dataclass(frozen=True)
@@ -131,3 +133,36 @@ def symbol_input(stretched, line, left, right):
     y, x = (side - height) // 2, (side - width) // 2
     canvas[y:y + height, x:x + width] = crop
     return np.asarray(Image.fromarray(canvas).resize((SYMBOL_SIDE, SYMBOL_SIDE), Image.BOX))
+
+
+@dataclass(frozen=True)
+class Components:
+    """The ink's connected components: a label image, each label's pixel count and column span."""
+    labels: np.ndarray
+    sizes: np.ndarray
+    columns: np.ndarray  # (count + 1, 2): left, right; row 0 (paper) unused
+
+    @classmethod
+    def of(cls, ink):
+        labels, count = ndimage.label(ink, structure=np.ones((3, 3)))
+        columns = np.zeros((count + 1, 2), np.int64)
+        for k, found in enumerate(ndimage.find_objects(labels), start=1):
+            columns[k] = found[1].start, found[1].stop
+        return cls(labels, np.bincount(labels.ravel(), minlength=count + 1), columns)
+
+
+def glyph_crop(cleaned, components, line, left, right):
+    """The line's rows around columns ``left:right`` for the syllable network, by whole components: ink
+    of a neighbour that reaches into the columns (its edge under the tick of a ㅏ) turns to paper, and
+    components of the run's own that reach a little past its columns are kept whole. A component shared
+    with a neighbour (two syllables touching) is cut at the columns."""
+    reach = int(OVERHANG * line.height)
+    low, high = max(0, left - reach), min(cleaned.shape[1], right + reach)
+    window = components.labels[line.top:line.bottom, low:high]
+    inside = np.bincount(window[:, left - low:right - low].ravel(), minlength=len(components.sizes))
+    own = inside >= OWN_SHARE * components.sizes
+    whole = own & (components.columns[:, 0] >= low) & (components.columns[:, 1] <= high)
+    whole[0] = own[0] = False
+    keep = whole[window]
+    keep[:, left - low:right - low] |= own[window[:, left - low:right - low]]
+    return np.where(ndimage.binary_dilation(keep), cleaned[line.top:line.bottom, low:high], 255).astype(np.uint8)
