@@ -118,7 +118,9 @@ def test_the_syllable_prior_settles_a_close_call():
 
     def ranker(glyphs):
         return [[('갸', 0.51), ('가', 0.49)]]
-    read = lambda language: reading._best_readings(symbols, cleaned, spans, bounds, ranker, 48, language)[0]  # noqa
+    components = segment.Components.of(ink)
+    read = lambda language: reading._best_readings(symbols, cleaned, components, spans, bounds, ranker, 48,  # noqa
+                                                   language)[0]
     assert read(None)[0] == '갸'
     reading_with_prior = read(LanguageModel.count(['가가가 가나다']))
     assert reading_with_prior[0] == '가' and reading_with_prior[2] == pytest.approx(0.49)
