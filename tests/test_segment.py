@@ -1,6 +1,7 @@
 """The line reader's segmenter and its shortest-path reading, on drawn lines and crafted scores."""
 import numpy as np
 import pytest
+from PIL import Image
 
 from conftest import FONT
 from utils.data.lines import LineRenderer
@@ -88,10 +89,25 @@ def test_symbol_view_keeps_where_the_ink_sits_in_the_line(renderer):
     low, _ = renderer.render('가.')
     line = lines_of(low)[0]
     stretched = segment.stretched_page(low)
-    view = segment.symbol_input(stretched, line, *line.pieces[-1])
+    view, = segment.symbol_views(stretched, line, [line.pieces[-1]])
     rows = np.flatnonzero((view < 128).any(axis=1))
     assert view.shape == (segment.SYMBOL_SIDE, segment.SYMBOL_SIDE)
     assert rows.min() > segment.SYMBOL_SIDE / 2  # a full stop sits in the lower half
+
+
+def test_symbol_views_shrink_as_pillows_box_filter_does():
+    rng = np.random.default_rng(0)
+    stretched = rng.integers(0, 256, (50, 200)).astype(np.uint8)
+    line = segment.Line(3, 47, ())
+    columns = [(0, 20), (20, 64), (30, 31), (100, 157), (150, 200)]  # narrower, as wide as high, wider
+    views = segment.symbol_views(stretched, line, columns)
+    for view, (left, right) in zip(views, columns):
+        side = max(44, right - left)
+        canvas = np.full((side, side), 255, np.uint8)
+        y, x = (side - 44) // 2, (side - (right - left)) // 2
+        canvas[y:y + 44, x:x + right - left] = stretched[3:47, left:right]
+        expected = np.asarray(Image.fromarray(canvas).resize((segment.SYMBOL_SIDE,) * 2, Image.BOX), np.int16)
+        assert np.abs(view.astype(np.int16) - expected).max() <= 1  # Pillow rounds between its two passes
 
 
 def test_runs_are_labelled_whole_or_fragment():

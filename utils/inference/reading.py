@@ -53,7 +53,9 @@ def read_lines(image, symbol_probabilities, syllable_ranker, glyph_side, languag
     if not spans:
         return []
     bounds = [(line.pieces[i][0], line.pieces[j - 1][1]) for line, (i, j) in spans]
-    views = np.stack([segment.symbol_input(cleaned, line, *cols) for (line, _), cols in zip(spans, bounds)])
+    views = np.concatenate([segment.symbol_views(cleaned, line, [columns for (owner, _), columns
+                                                                 in zip(spans, bounds) if owner is line])
+                            for line in lines])
     symbols = np.asarray(symbol_probabilities(views), np.float64)
     readings = _best_readings(symbols, cleaned, segment.Components.of(ink), spans, bounds, syllable_ranker,
                               glyph_side, language)

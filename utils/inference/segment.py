@@ -6,10 +6,10 @@ pieces (이: ㅇ and ㅣ), and tight faces let neighbours touch. So a line is ov
 and at the thinnest columns of a piece too wide to be one character, and the reader chooses which runs
 of pieces to join.
 """
+import functools
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image
 from scipy import ndimage
 
 from utils.inference.preprocess import flatten_and_stretch, ink_dark, load_gray
@@ -123,16 +123,42 @@ def candidates(line):
     return spans
 
 
-def symbol_input(stretched, line, left, right):
-    """The symbol network's view of columns ``left:right`` of a line: the line's full height kept, so that
-    a full stop sits low and a middle dot high, padded to a square on paper, ``SYMBOL_SIDE`` px."""
-    crop = stretched[line.top:line.bottom, left:right]
-    height, width = crop.shape
-    side = max(height, width)
-    canvas = np.full((side, side), 255, np.uint8)
-    y, x = (side - height) // 2, (side - width) // 2
-    canvas[y:y + height, x:x + width] = crop
-    return np.asarray(Image.fromarray(canvas).resize((SYMBOL_SIDE, SYMBOL_SIDE), Image.BOX))
+def symbol_views(stretched, line, columns):
+    """The symbol network's views of runs of a line, [(left, right), ...] -> uint8 (N, SYMBOL_SIDE,
+    SYMBOL_SIDE): each run's columns with the line's full height kept, so that a full stop sits low and a
+    middle dot high, padded to a square on paper and shrunk by a box filter (Pillow's BOX weights, as
+    matrices: the views of one size are shrunk together)."""
+    band = stretched[line.top:line.bottom].astype(np.float32)
+    height = band.shape[0]
+    views = np.empty((len(columns), SYMBOL_SIDE, SYMBOL_SIDE), np.uint8)
+    by_side = {}
+    for k, (left, right) in enumerate(columns):
+        by_side.setdefault(max(height, right - left), []).append(k)
+    for side, members in by_side.items():
+        canvases = np.full((len(members), side, side), 255, np.float32)
+        for canvas, k in zip(canvases, members):
+            left, right = columns[k]
+            y, x = (side - height) // 2, (side - (right - left)) // 2
+            canvas[y:y + height, x:x + right - left] = band[:, left:right]
+        weights = _box_weights(side)
+        views[members] = np.clip(np.rint(weights @ canvases @ weights.T), 0, 255)
+    return views
+
+
+@functools.lru_cache(maxsize=256)
+def _box_weights(side):
+    """(SYMBOL_SIDE, side) float32: Pillow's BOX resampling from ``side`` to SYMBOL_SIDE pixels (an input
+    pixel counts for an output pixel when its centre falls in the output pixel's span)."""
+    scale = side / SYMBOL_SIDE
+    support = 0.5 * max(scale, 1.0)
+    weights = np.zeros((SYMBOL_SIDE, side), np.float32)
+    for out in range(SYMBOL_SIDE):
+        centre = (out + 0.5) * scale
+        low, high = max(int(centre - support + 0.5), 0), min(int(centre + support + 0.5), side)
+        offsets = (np.arange(low, high) - centre + 0.5) / max(scale, 1.0)
+        inside = (offsets > -0.5) & (offsets <= 0.5)
+        weights[out, low:high] = inside / inside.sum()
+    return weights
 
 
 @dataclass(frozen=True)

@@ -69,12 +69,9 @@ def line_examples(gray, boxes, text):
     if len(lines) != 1:
         return _empty()
     line = lines[0]
-    views, classes = [], []
-    for i, j in segment.candidates(line):
-        left, right = line.pieces[i][0], line.pieces[j - 1][1]
-        views.append(segment.symbol_input(cleaned, line, left, right))
-        classes.append(label_run(left, right, boxes, text, line.height))
-    return np.stack(views), np.array(classes, np.int32)
+    columns = [(line.pieces[i][0], line.pieces[j - 1][1]) for i, j in segment.candidates(line)]
+    classes = [label_run(left, right, boxes, text, line.height) for left, right in columns]
+    return segment.symbol_views(cleaned, line, columns), np.array(classes, np.int32)
 
 
 def _empty():
