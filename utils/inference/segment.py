@@ -15,6 +15,8 @@ from scipy import ndimage
 from utils.inference.preprocess import flatten_and_stretch, ink_dark, load_gray
 
 INK_LEVEL = 128        # a stretched pixel darker than this is ink
+CUT_LEVEL = 80         # lines, pieces and components are cut from ink darker than this: the grey rim of a
+                       # blurred or anti-aliased stroke would join neighbours (chosen on training faces)
 SPECK_AREA = 0.003     # of the line height squared: smaller components are noise, not dots
 LINE_GAP = 0.3         # of the taller run's height: a blank this thin between two runs of rows is no line gap
 MAX_JOIN = 4           # pieces one character may be made of
@@ -45,8 +47,8 @@ def stretched_page(image):
 
 def clean_page(stretched):
     """(cleaned, ink): the stretched image with everything but ink and its anti-aliased rim turned to paper,
-    and the ink mask, both without specks: components below ``SPECK_AREA`` of the line height squared
-    (a full stop survives, scanner dust does not)."""
+    and the mask of the ink's dark core (``CUT_LEVEL``), both without specks: components below
+    ``SPECK_AREA`` of the line height squared (a full stop survives, scanner dust does not)."""
     ink = stretched < INK_LEVEL
     labels, count = ndimage.label(ink, structure=np.ones((3, 3)))
     if count:
@@ -55,7 +57,7 @@ def clean_page(stretched):
         minimum = max(2, SPECK_AREA * (rows[-1] - rows[0] + 1) ** 2 / 4)
         ink = np.isin(labels, 1 + np.flatnonzero(areas >= minimum))
     cleaned = np.where(ndimage.binary_dilation(ink), stretched, 255).astype(np.uint8)
-    return cleaned, ink
+    return cleaned, ink & (stretched < CUT_LEVEL)
 
 
 def _runs(flags):
