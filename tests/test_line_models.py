@@ -132,3 +132,16 @@ def test_train_lines_refuses_unknown_steps_and_names():
         result = subprocess.run([sys.executable, 'train_lines.py', *flags], cwd=ROOT, capture_output=True,
                                 text=True, timeout=60)
         assert result.returncode == 2 and message in result.stderr
+
+
+def test_gap_examples_label_the_gaps_of_lines_read_right():
+    import model
+    from utils.data.fonts import FontFace
+    from utils.training.spacing_data import gap_examples
+    ocr = model.KoOCR()
+    language = LanguageModel.count(TEXT)
+    texts = ['새로운 글자', '한국어 문장을 읽습니다', '두 줄도 읽을 수 있어요', '오늘 날씨는 맑고']
+    features, labels = gap_examples(ocr, language, [FontFace(FONT, 0, 'Bundled', 'Regular')], texts, 4, 40, 0)
+    assert features.shape == (len(labels), len(FEATURES))
+    assert 0 < labels.sum() < len(labels) <= sum(len(t.replace(' ', '')) - 1 for t in texts)
+    assert not hasattr(ocr, 'line_models')  # the shipped language and spacing models come back next read

@@ -37,4 +37,6 @@ def gap_examples(ocr, language, faces, texts, lines_per_face, height, seed):
                 features.append(recorder.lines[-1])
                 labels.append(space_labels(text))
     del ocr.line_models  # loaded afresh from the files on the next read
+    if not features:
+        raise ValueError(f'none of the lines drawn in {len(faces)} faces was read right: no gaps to fit on')
     return np.concatenate(features), np.concatenate(labels)
