@@ -25,6 +25,7 @@ WIDE_PIECE = 0.75     # of the line height: a piece this wide may be two charact
 SYMBOL_SIDE = 32       # the symbol network's input side
 OWN_SHARE = 0.25       # a component with less of its ink in a run's columns belongs to a neighbour
 OVERHANG = 0.25        # of the line height: how far past a run's columns a component of its own may reach
+RIM = 1                # px: how far a stroke's grey rim reaches past its dark core
 
 
 @dataclass(frozen=True)
@@ -165,8 +166,10 @@ def _box_weights(side):
 
 @dataclass(frozen=True)
 class Components:
-    """The ink's connected components: a label image, each label's pixel count and column span."""
+    """The ink's connected components: a label image, the same grown by ``RIM`` px into the paper (a
+    stroke's grey rim), each label's pixel count and column span."""
     labels: np.ndarray
+    grown: np.ndarray
     sizes: np.ndarray
     columns: np.ndarray  # (count + 1, 2): left, right; row 0 (paper) unused
 
@@ -176,7 +179,8 @@ class Components:
         columns = np.zeros((count + 1, 2), np.int64)
         for k, found in enumerate(ndimage.find_objects(labels), start=1):
             columns[k] = found[1].start, found[1].stop
-        return cls(labels, np.bincount(labels.ravel(), minlength=count + 1), columns)
+        grown = np.where(labels > 0, labels, ndimage.grey_dilation(labels, size=(2 * RIM + 1,) * 2))
+        return cls(labels, grown, np.bincount(labels.ravel(), minlength=count + 1), columns)
 
 
 def glyph_crop(cleaned, components, line, left, right):
@@ -191,6 +195,7 @@ def glyph_crop(cleaned, components, line, left, right):
     own = inside >= OWN_SHARE * components.sizes
     whole = own & (components.columns[:, 0] >= low) & (components.columns[:, 1] <= high)
     whole[0] = own[0] = False
-    keep = whole[window]
-    keep[:, left - low:right - low] |= own[window[:, left - low:right - low]]
-    return np.where(ndimage.binary_dilation(keep), cleaned[line.top:line.bottom, low:high], 255).astype(np.uint8)
+    grown = components.grown[line.top:line.bottom, low:high]
+    keep = whole[grown]
+    keep[:, left - low:right - low] |= own[grown[:, left - low:right - low]]
+    return np.where(keep, cleaned[line.top:line.bottom, low:high], 255).astype(np.uint8)
