@@ -153,6 +153,13 @@ def test_two_likely_pieces_beat_an_unlikely_join():
     assert ''.join(c.text for c in reading._decode(line, readings, None, None)) == '12'
 
 
+def test_the_character_bonus_keeps_two_fair_letters_from_joining_into_a_syllable():
+    line = _line((0, 15), (17, 30))
+    readings = {(0, 1): ('G', np.log(0.6), 0.6), (1, 2): ('I', np.log(0.6), 0.6), (0, 2): ('이', np.log(0.5), 0.5)}
+    assert 2 * np.log(0.6) < np.log(0.5)   # by probability alone, the join would win
+    assert ''.join(c.text for c in reading._decode(line, readings, None, None)) == 'GI'
+
+
 def test_spaces_are_the_wider_kind_of_gap_whatever_the_letter_spacing():
     tight = np.array([0.05, 0.06, 0.4, 0.05, 0.14, 0.42])
     assert 0.14 < reading.space_threshold(tight) < 0.4
