@@ -22,15 +22,13 @@ from utils.inference.language import LanguageModel
 from utils.inference.spacing import SpaceModel
 from utils.inference.preprocess import is_batch, model_inputs, prepare
 from utils.inference.shipped import DEFAULT_WEIGHTS, MODEL_SUFFIXES, find_weights  # noqa: F401 (model.find_weights)
+from utils.inference.shipped import LANGUAGE_FILE, SPACING_FILE, SYMBOLS_FILE
 from utils.inference.topn import ranked
 from utils.training import callbacks, loop
 from utils.training.distribute import choose_strategy
 from utils.training.optimizers import restore_h5_optimizer
 
 log = logging.getLogger('koocr.model')
-SYMBOLS_FILE = 'symbols.keras'  # the line reader's second network, beside the model's weights
-LANGUAGE_FILE = 'language.json'  # the line reader's language model, beside the model's weights (optional)
-SPACING_FILE = 'spacing.json'  # the line reader's spacing model, beside the model's weights (optional)
 
 
 def load_keras_model(path):

@@ -15,9 +15,8 @@ import os
 import sys
 import time
 
-from utils.inference.shipped import DEFAULT_WEIGHTS
+from utils.inference.shipped import DEFAULT_WEIGHTS, LANGUAGE_FILE, SPACING_FILE, SYMBOLS_FILE
 
-SYMBOLS_FILE = 'symbols.keras'
 DEFAULT_OUT = os.path.join(DEFAULT_WEIGHTS, SYMBOLS_FILE)  # beside the shipped model, where read_text looks
 STEPS = ('language', 'symbols', 'spacing')
 
@@ -64,7 +63,7 @@ def main(argv=None):
     texts = text_lines('train')
     folder = os.path.dirname(os.path.abspath(args.out))
     if 'language' in args.steps:
-        count_language(texts, os.path.join(folder, 'language.json'), command)
+        count_language(texts, os.path.join(folder, LANGUAGE_FILE), command)
     if 'symbols' in args.steps:
         train_symbols(args, train_faces, val_faces, texts, command)
     if 'spacing' in args.steps:
@@ -127,16 +126,15 @@ def fit_spacing(args, train_faces, texts, folder, command):
 
     ocr = model.KoOCR(weights=args.weights)
     ocr.symbol_network = model.load_symbol_network(args.out)
-    language = LanguageModel.load(os.path.join(folder, 'language.json'))
+    language = LanguageModel.load(os.path.join(folder, LANGUAGE_FILE))
     features, labels = gap_examples(ocr, language, train_faces, texts, args.spacing_lines_per_face, args.height,
                                     args.seed)
     spacing = SpaceModel.fit(features, labels)
     right = float((spacing.spaces(features) == labels).mean())
-    path = os.path.join(folder, 'spacing.json')
+    path = os.path.join(folder, SPACING_FILE)
     spacing.save(path, command=command, train_faces=len(train_faces), gaps=int(len(labels)),
                  spaces=int(labels.sum()), train_accuracy=round(right, 4))
     print(f'wrote {path}: fitted on {len(labels)} gaps of training lines ({right:.2%} right)')
-
 
 
 

@@ -52,13 +52,15 @@ def read_lines(image, symbol_probabilities, syllable_ranker, glyph_side, languag
         return []
     cleaned, ink = segment.clean_page(stretched)
     lines = segment.find_lines(ink)
-    spans = [(line, span) for line in lines for span in segment.candidates(line)]
+    spans, bounds, views = [], [], []
+    for line in lines:
+        runs, columns = segment.candidate_columns(line)
+        spans += [(line, run) for run in runs]
+        bounds += columns
+        views.append(segment.symbol_views(cleaned, line, columns))
     if not spans:
         return []
-    bounds = [(line.pieces[i][0], line.pieces[j - 1][1]) for line, (i, j) in spans]
-    views = np.concatenate([segment.symbol_views(cleaned, line, [columns for (owner, _), columns
-                                                                 in zip(spans, bounds) if owner is line])
-                            for line in lines])
+    views = np.concatenate(views)
     symbols = np.asarray(symbol_probabilities(views), np.float64)
     readings = _best_readings(symbols, cleaned, segment.Components.of(ink), spans, bounds, syllable_ranker,
                               glyph_side, language)
@@ -137,8 +139,9 @@ def _decode(line, readings, language, spacing):
     best, back = np.full(n + 1, -np.inf), [None] * (n + 1)
     best[0] = 0.0
     for (i, j), (_, score, _) in sorted(readings.items(), key=lambda item: item[0][1]):
-        if best[i] + score + CHARACTER_BONUS > best[j]:
-            best[j], back[j] = best[i] + score + CHARACTER_BONUS, i
+        reached = best[i] + score + CHARACTER_BONUS
+        if reached > best[j]:
+            best[j], back[j] = reached, i
     chosen, j = [], n
     while j > 0:
         i = back[j]
@@ -156,9 +159,10 @@ def _with_spaces(line, chosen, language, spacing):
     spaced = np.zeros(0, bool)
     if len(chosen) > 1:
         blank, pitched = _gaps(line, [span for span, *_ in chosen], kinds)
-        threshold = space_threshold(np.minimum(blank, pitched))
+        narrower = np.minimum(blank, pitched)
+        threshold = space_threshold(narrower)
         if spacing is None:
-            spaced = np.minimum(blank, pitched) > threshold
+            spaced = narrower > threshold
         else:
             odds = np.zeros(len(blank)) if language is None else language.space[kinds[:-1], kinds[1:]]
             both_hangul = (kinds[:-1] == kind_of('가')) & (kinds[1:] == kind_of('가'))

@@ -115,6 +115,12 @@ def _cut_wide(profile, left, right, height):
     return _cut_wide(profile, left, cut, height) + _cut_wide(profile, cut, right, height)
 
 
+def candidate_columns(line):
+    """(spans, columns): ``candidates(line)`` and each one's columns (left, right) in the image."""
+    spans = candidates(line)
+    return spans, [(line.pieces[i][0], line.pieces[j - 1][1]) for i, j in spans]
+
+
 def candidates(line):
     """(i, j) for every run of pieces ``i..j-1`` that may be one character."""
     spans = []

@@ -8,6 +8,9 @@ from utils.io import PRETRAINED
 DEFAULT_MODEL = 'compact48_w075_split'  # pretrained/DEFAULT_MODEL/model.keras (+ its LiteRT twin model.tflite)
 DEFAULT_WEIGHTS = os.path.join(PRETRAINED, DEFAULT_MODEL)
 MODEL_SUFFIXES = ('.keras', '.h5')
+# The line reader's files, beside the model's weights: its second network, and its language and spacing
+# models (optional: without them read_text goes by the networks alone and places spaces by a fixed rule).
+SYMBOLS_FILE, LANGUAGE_FILE, SPACING_FILE = 'symbols.keras', 'language.json', 'spacing.json'
 
 
 def find_weights(path):

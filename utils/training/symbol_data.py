@@ -69,7 +69,7 @@ def line_examples(gray, boxes, text):
     if len(lines) != 1:
         return _empty()
     line = lines[0]
-    columns = [(line.pieces[i][0], line.pieces[j - 1][1]) for i, j in segment.candidates(line)]
+    _, columns = segment.candidate_columns(line)
     classes = [label_run(left, right, boxes, text, line.height) for left, right in columns]
     return segment.symbol_views(cleaned, line, columns), np.array(classes, np.int32)
 
