@@ -5,7 +5,10 @@ from PIL import Image, ImageDraw, ImageFont
 
 from conftest import FONT
 from utils.data.render import glyph_margin, ink_box
-from utils.inference.preprocess import clean_glyph, flatten_and_stretch, ink_dark, otsu_threshold, percentiles, prepare
+from scipy import ndimage
+
+from utils.inference.preprocess import (clean_glyph, flatten_and_stretch, grown, ink_dark, otsu_threshold,
+                                       percentiles, prepare)
 
 SIZE = 32
 
@@ -51,6 +54,14 @@ def test_percentiles_are_numpys(size):
     values = (np.random.default_rng(size).random(size) * 255).astype(np.uint8)
     qs = (0, 2, 50, 98, 100)
     np.testing.assert_allclose(percentiles(values, qs), np.percentile(values, qs), atol=1e-9)
+
+
+@pytest.mark.parametrize('steps', [0, 1, 2, 3])
+def test_grown_is_binary_dilation_by_the_cross(steps):
+    mask = np.random.default_rng(steps).random((23, 41)) > 0.93
+    mask[0, 5] = mask[-1, -1] = True  # at the edges too
+    expected = ndimage.binary_dilation(mask, iterations=steps) if steps else mask
+    assert np.array_equal(grown(mask, steps), expected)
 
 
 def test_low_contrast_is_stretched_to_black_on_white(crop, clean):

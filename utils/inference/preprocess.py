@@ -1,5 +1,4 @@
 """A user's image (path, PIL image or array of any size, colour or polarity) -> the model's input."""
-import functools
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -8,7 +7,6 @@ from scipy import ndimage
 from utils.data.render import normalize_glyph
 
 MIN_CONTRAST = 24  # grey levels between ink and paper below which an image counts as blank
-DIAMOND_2 = ndimage.iterate_structure(ndimage.generate_binary_structure(2, 1), 2)  # two 4-neighbour steps
 LEVELS = np.arange(256.0)
 WORKING_SIDE = 8   # larger images are cleaned at 8 times the model's side: plenty for a glyph
 
@@ -105,28 +103,33 @@ def ink_dark(gray):
     return 255 - gray if percentiles(border, (50,))[0] < (low + high) / 2 else gray
 
 
-@functools.lru_cache(maxsize=4)
-def _lighting_terms(height, width):
-    """The six quadratic terms (1, x, y, x², xy, y²) at every pixel of an image, (H, W, 6): the same for
-    every image of a size, so worked out once per size."""
-    y, x = np.mgrid[0:height, 0:width]
-    y, x = y / height - 0.5, x / width - 0.5
-    terms = np.stack([np.ones_like(x), x, y, x * x, x * y, y * y], -1)
-    terms.flags.writeable = False
-    return terms
+def grown(mask, steps=1):
+    """A boolean mask grown by ``steps`` 4-neighbour steps (``ndimage.binary_dilation`` with its default
+    cross, ``steps`` iterations), by shifted ORs: a tenth of its time on a line image."""
+    for _ in range(steps):
+        out = mask.copy()
+        out[1:] |= mask[:-1]
+        out[:-1] |= mask[1:]
+        out[:, 1:] |= mask[:, :-1]
+        out[:, :-1] |= mask[:, 1:]
+        mask = out
+    return mask
 
 
 def _paper_surface(gray, paper):
     """A quadratic surface through the paper pixels: the lighting across the image, for dividing out."""
+    height, width = gray.shape
     step = max(1, int(np.sqrt(gray.size / 1024)))  # about 1,024 samples are plenty for six coefficients
     sample = paper[::step, ::step]
     if sample.sum() < 12:
         return None
-    terms = _lighting_terms(*gray.shape)
-    sampled = terms[::step, ::step][sample]
+    y, x = np.arange(height)[:, None] / height - 0.5, np.arange(width)[None, :] / width - 0.5
+    rows, columns = np.nonzero(sample)
+    ys, xs = y[::step, 0][rows], x[0, ::step][columns]
+    terms = np.stack([np.ones_like(xs), xs, ys, xs * xs, xs * ys, ys * ys], -1)  # 1, x, y, x², xy, y²
     # The normal equations: a 6×6 solve costs microseconds where lstsq's SVD costs milliseconds.
-    coefficients = np.linalg.solve(sampled.T @ sampled + 1e-6 * np.eye(6), sampled.T @ gray[::step, ::step][sample])
-    return np.maximum(terms @ coefficients, 1.0)
+    c = np.linalg.solve(terms.T @ terms + 1e-6 * np.eye(6), terms.T @ gray[::step, ::step][sample])
+    return np.maximum(c[0] + c[1] * x + c[2] * y + c[3] * x * x + c[4] * x * y + c[5] * y * y, 1.0)
 
 
 def flatten_and_stretch(gray):
@@ -138,7 +141,7 @@ def flatten_and_stretch(gray):
         return None
     # Paper for the lighting fit keeps 2 px clear of the ink: anti-aliased edges would bend the surface.
     ink = gray <= otsu_threshold(ndimage.uniform_filter(gray, 3))
-    surface = _paper_surface(gray, ~ndimage.binary_dilation(ink, DIAMOND_2))
+    surface = _paper_surface(gray, ~grown(ink, 2))
     if surface is not None:
         gray = gray / surface * 255.0
     paper = gray > otsu_threshold(gray)
@@ -181,7 +184,7 @@ def clean_glyph(stretched):
                                                       and near_the_big_ones(i))]] = True
     glyph = kept[labels]
     reach = max(2, round(max(stretched.shape) / 24))
-    near = ndimage.binary_dilation(glyph, iterations=reach)
+    near = grown(glyph, reach)
     # The smoothed mask reaches a pixel past each crisp edge: the box is where the kept ink is dark.
     core = glyph & dark
     core = core if core.any() else glyph

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from utils.inference.preprocess import flatten_and_stretch, ink_dark, load_gray
+from utils.inference.preprocess import flatten_and_stretch, grown, ink_dark, load_gray
 
 INK_LEVEL = 128        # a stretched pixel darker than this is ink
 CUT_LEVEL = 80         # lines, pieces and components are cut from ink darker than this: the grey rim of a
@@ -57,7 +57,7 @@ def clean_page(stretched):
         rows = np.flatnonzero(ink.any(axis=1))
         minimum = max(2, SPECK_AREA * (rows[-1] - rows[0] + 1) ** 2 / 4)
         ink = np.isin(labels, 1 + np.flatnonzero(areas >= minimum))
-    cleaned = np.where(ndimage.binary_dilation(ink), stretched, 255).astype(np.uint8)
+    cleaned = np.where(grown(ink), stretched, 255).astype(np.uint8)
     return cleaned, ink & (stretched < CUT_LEVEL)
 
 
