@@ -17,12 +17,12 @@ from network.config_layer import ModelInfo
 from utils.config import NetworkConfig
 from utils.data import hangul
 from utils.data.hangul import DOMAIN_OUTPUT
-from utils.inference import BATCH_SIZE, lite, reading
+from utils.inference import BATCH_SIZE, line_twins, lite, reading
 from utils.inference.language import LanguageModel
 from utils.inference.spacing import SpaceModel
 from utils.inference.preprocess import is_batch, model_inputs, prepare
 from utils.inference.shipped import DEFAULT_WEIGHTS, MODEL_SUFFIXES, find_weights  # noqa: F401 (model.find_weights)
-from utils.inference.shipped import LANGUAGE_FILE, SPACING_FILE, SYMBOLS_FILE
+from utils.inference.shipped import LANGUAGE_FILE, MODEL_TWIN_FILE, SPACING_FILE, SYMBOLS_FILE, SYMBOLS_TWIN_FILE
 from utils.inference.topn import ranked
 from utils.training import callbacks, loop
 from utils.training.distribute import choose_strategy
@@ -44,19 +44,16 @@ def load_keras_model(path):
     return loaded
 
 
-def load_symbol_network(weights_path):
-    """The line reader's symbol network as a function, uint8 (N, 32, 32) views -> (N, classes): its LiteRT
-    twin ``symbols.tflite`` when it can run, else ``symbols.keras``, beside the model's weights."""
+def load_symbol_network(weights_path, twin=True):
+    """The line reader's symbol network as a function, uint8 (N, 32, 32) views -> (N, classes): ``symbols.keras``
+    beside the model's weights, or (``twin=True``) its int8 LiteRT twin when that can run and was made from it."""
     path = os.path.join(os.path.dirname(weights_path or ''), SYMBOLS_FILE)
     if not weights_path or not os.path.isfile(path):
         raise FileNotFoundError(f'{path}: read_text needs the line reader\'s symbol network beside the '
                                 f'model; train one with train_lines.py --out {path}')
-    try:
-        runner = lite.LiteRunner(os.path.splitext(path)[0] + '.tflite')
-        output, = runner.output_names  # the converter names it 'output_0', not 'symbol'
-        return lambda views: runner(views[..., None])[output]
-    except (ImportError, ValueError):
-        pass  # no LiteRT, or no twin: Keras below
+    runner = line_twins.load_twin(os.path.join(os.path.dirname(path), SYMBOLS_TWIN_FILE), path) if twin else None
+    if runner is not None:
+        return lambda views: next(iter(runner(views[..., None]).values()))
     try:
         network = keras.models.load_model(path)
     except Exception as e:  # Keras raises many types for a file it cannot read
@@ -107,6 +104,7 @@ class KoOCR:
             self.config = NetworkConfig(**network_options)
             self.model = self._build()
         self.charset = self._info().charset
+        self.runtime = runtime
         self.lite = self._load_lite(runtime)
 
     def _info(self):
@@ -204,9 +202,8 @@ class KoOCR:
         """The text of an image of one line, or of a column of lines (joined by newlines); with
         ``details=True`` a list of ``Character`` (text, box, probability) per character, spaces and
         newlines included. An image without ink reads as ''."""
-        lines = reading.read_lines(image, self._symbol_probabilities,
-                                   lambda glyphs: self.rank(glyphs, reading.SYLLABLES_ASKED, True),
-                                   self.image_size, *self._line_models())
+        lines = reading.read_lines(image, self._symbol_probabilities, self._rank_line_glyphs, self.image_size,
+                                   *self._line_models())
         if details:
             characters = []
             for k, line in enumerate(lines):
@@ -227,8 +224,20 @@ class KoOCR:
 
     def _symbol_probabilities(self, views):
         if getattr(self, 'symbol_network', None) is None:
-            self.symbol_network = load_symbol_network(self.weights_path)
+            self.symbol_network = load_symbol_network(self.weights_path, twin=self.runtime != 'keras')
         return self.symbol_network(views)
+
+    def _rank_line_glyphs(self, glyphs):
+        """read_text's syllable ranker: the best SYLLABLES_ASKED (syllable, probability) per glyph, by the
+        model's int8 twin (``MODEL_TWIN_FILE`` beside the weights, made from them) when it can run."""
+        if not hasattr(self, 'model_twin'):
+            twin = os.path.join(os.path.dirname(self.weights_path or ''), MODEL_TWIN_FILE)
+            usable = self.weights_path and self.runtime != 'keras'
+            self.model_twin = line_twins.load_twin(twin, self.weights_path) if usable else None
+        if self.model_twin is None:
+            return self.rank(glyphs, reading.SYLLABLES_ASKED, True)
+        outputs = self.model_twin(model_inputs(glyphs, self.image_size))
+        return ranked(outputs, self.charset, reading.SYLLABLES_ASKED, True)
 
     def export(self, path, format='saved_model', **options):
         """Write the network for serving: 'saved_model' (a folder: raw image bytes or pixels in, top-5

@@ -1,12 +1,14 @@
-"""Train the line reader (``KoOCR.read_text``) beside a syllable model, in three steps:
+"""Train the line reader (``KoOCR.read_text``) beside a syllable model, in four steps:
 - language: count the language model (syllable frequencies, spaces between kinds of character) from the
   training text -> language.json;
 - symbols: the symbol network, on lines of Korean documentation text drawn in the training fonts
   (crawl_data.py's split by family), mildly photographed, cut by the reader's own segmenter; scored on the
-  held-out fonts and held-out text -> symbols.keras, .tflite and .json;
+  held-out fonts and held-out text -> symbols.keras and .json;
+- twins: the int8 LiteRT twins read_text runs, of the symbol network and of the --weights model, calibrated on
+  what the reader shows them in training lines -> symbols_int8_body.tflite, model_int8_body.tflite;
 - spacing: the spacing model, fitted on the gaps of training lines read with the two above -> spacing.json.
 
-    python train_lines.py        # all three, beside the shipped model
+    python train_lines.py        # all four, beside the shipped model
     python train_lines.py --steps language,spacing      # keep the symbol network
     python train_lines.py --lines_per_face 40 --epochs 2 --out /tmp/symbols.keras
 """
@@ -15,10 +17,11 @@ import os
 import sys
 import time
 
-from utils.inference.shipped import DEFAULT_WEIGHTS, LANGUAGE_FILE, SPACING_FILE, SYMBOLS_FILE
+from utils.inference.shipped import (DEFAULT_WEIGHTS, LANGUAGE_FILE, MODEL_TWIN_FILE, SPACING_FILE, SYMBOLS_FILE,
+                                     SYMBOLS_TWIN_FILE)
 
 DEFAULT_OUT = os.path.join(DEFAULT_WEIGHTS, SYMBOLS_FILE)  # beside the shipped model, where read_text looks
-STEPS = ('language', 'symbols', 'spacing')
+STEPS = ('language', 'symbols', 'twins', 'spacing')
 
 
 def parse_args(argv=None):
@@ -26,7 +29,8 @@ def parse_args(argv=None):
     parser.add_argument('--out', default=DEFAULT_OUT,
                         help="the symbol network's .keras file, named symbols.keras (default: the shipped one); "
                              'language.json and spacing.json go beside it')
-    parser.add_argument('--weights', default='default', help='the syllable model the spacing step reads with')
+    parser.add_argument('--weights', default='default',
+                        help='the syllable model the twins and spacing steps read with')
     parser.add_argument('--lines_per_face', type=int, default=150, help='training lines drawn per font face')
     parser.add_argument('--val_lines_per_face', type=int, default=30, help='held-out lines per held-out face')
     parser.add_argument('--height', type=int, default=40, help='text height the lines are drawn at, px')
@@ -66,6 +70,8 @@ def main(argv=None):
         count_language(texts, os.path.join(folder, LANGUAGE_FILE), command)
     if 'symbols' in args.steps:
         train_symbols(args, train_faces, val_faces, texts, command)
+    if 'twins' in args.steps:
+        write_twins(args, train_faces, texts, folder)
     if 'spacing' in args.steps:
         fit_spacing(args, train_faces, texts, folder, command)
     return 0
@@ -84,7 +90,6 @@ def train_symbols(args, train_faces, val_faces, texts, command):
     from network.symbols import build_symbol_network
     from utils.data.corpus import text_lines
     from utils.data.symbols import SYMBOL_CLASSES
-    from utils.inference.lite import export_tflite
     from utils.inference.segment import SYMBOL_SIDE
     from utils.io import write_json
     from utils.training.callbacks import save_model
@@ -104,7 +109,6 @@ def train_symbols(args, train_faces, val_faces, texts, command):
     bare = keras.Model.from_config(network.get_config())  # without the optimizer: a third of the size
     bare.set_weights(network.get_weights())
     save_model(bare, args.out)
-    export_tflite(network, os.path.splitext(args.out)[0] + '.tflite')  # what read_text runs
     record = dict(
         command=command,
         options=vars(args) | {'out': os.path.basename(args.out)},
@@ -115,6 +119,24 @@ def train_symbols(args, train_faces, val_faces, texts, command):
     write_json(os.path.splitext(args.out)[0] + '.json', record)
     print(f"wrote {args.out}: held-out run accuracy {record['heldout_accuracy']:.4f} "
           f"on {len(val_x)} runs of {len(val_faces)} held-out faces")
+
+
+def write_twins(args, train_faces, texts, folder):
+    """The int8 twins of the symbol network (--out) and of the --weights model, into ``folder``."""
+    import keras
+
+    import model
+    from network.adversarial import inference_model
+    from utils.inference.line_twins import write_twin
+    from utils.training.calibration import reader_inputs
+
+    ocr = model.KoOCR(weights=args.weights)
+    symbols = model.load_symbol_network(args.out, twin=False)
+    views, glyphs = reader_inputs(ocr, symbols, train_faces, texts, height=args.height, seed=args.seed)
+    write_twin(keras.models.load_model(args.out), args.out, views, os.path.join(folder, SYMBOLS_TWIN_FILE))
+    write_twin(inference_model(ocr.model), ocr.weights_path, glyphs, os.path.join(folder, MODEL_TWIN_FILE))
+    print(f'wrote {SYMBOLS_TWIN_FILE} and {MODEL_TWIN_FILE} in {folder}: calibrated on {len(views)} views '
+          f'and {len(glyphs)} glyphs of training lines')
 
 
 def fit_spacing(args, train_faces, texts, folder, command):

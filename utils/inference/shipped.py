@@ -11,6 +11,8 @@ MODEL_SUFFIXES = ('.keras', '.h5')
 # The line reader's files, beside the model's weights: its second network, and its language and spacing
 # models (optional: without them read_text goes by the networks alone and places spaces by a fixed rule).
 SYMBOLS_FILE, LANGUAGE_FILE, SPACING_FILE = 'symbols.keras', 'language.json', 'spacing.json'
+# The int8 LiteRT twins read_text runs (utils/inference/line_twins.py): the symbol network's and the model's.
+SYMBOLS_TWIN_FILE, MODEL_TWIN_FILE = 'symbols_int8_body.tflite', 'model_int8_body.tflite'
 
 
 def find_weights(path):
