@@ -38,13 +38,27 @@ def test_counted_syllables_rank_by_frequency_and_none_is_impossible():
     assert np.exp(language.syllables).sum() == pytest.approx(1.0)
 
 
+def test_spaces_after_and_before_syllables_are_counted_against_the_average_syllable():
+    lines = ['값을 입력합니다', '문서를 엽니다', '셀을 고릅니다', '글꼴을 바꿉니다'] * 3
+    language = LanguageModel.count(lines)
+    after, before = (dict(zip('을다니', getattr(language, name)[[ord(c) - 0xAC00 for c in '을다니']]))
+                     for name in ('after', 'before'))
+    assert after['을'] > 1 and after['니'] < -1       # '셀을 고', '합니다': a word ends at the particle
+    assert before['다'] < -1                           # never a space before the ending
+    assert language.after[ord('힣') - 0xAC00] == 0     # never seen: the average syllable's odds
+    odds_after, odds_before = language.syllable_odds(list('셀을A다'))
+    assert odds_after.tolist() == [language.after[ord('셀') - 0xAC00], after['을'], 0.0]
+    assert odds_before.tolist() == [language.before[ord('을') - 0xAC00], 0.0, before['다']]
+
+
 def test_language_file_round_trip_and_refusals(tmp_path):
     language = LanguageModel.count(TEXT)
     path = tmp_path / 'language.json'
     language.save(str(path), command='test')
     loaded = LanguageModel.load(str(path))
     assert np.allclose(loaded.space, language.space, atol=1e-3)
-    assert np.allclose(loaded.syllables, language.syllables, atol=1e-3)
+    for name in ('syllables', 'after', 'before'):
+        assert np.allclose(getattr(loaded, name), getattr(language, name), atol=1e-3)
     content = json.loads(path.read_text(encoding='utf-8'))
     assert content['command'] == 'test' and len(content['syllables']['text']) == len(set(''.join(TEXT)) & {
         chr(p) for p in range(0xAC00, 0xD7A4)})
@@ -68,7 +82,7 @@ def separable_gaps(rng, count=400):
     for _ in range(count // 8):
         spaced = rng.random(8) < 0.3
         blank = np.where(spaced, 0.35, 0.05) + rng.normal(0, 0.02, 8)
-        features.append(gap_features(blank, blank, 0.2, np.zeros(8), np.ones(8, bool)))
+        features.append(gap_features(blank, blank, 0.2, np.zeros(8), np.ones(8, bool), np.zeros(8), np.zeros(8)))
         labels.append(spaced)
     return np.concatenate(features), np.concatenate(labels)
 

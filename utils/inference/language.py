@@ -1,5 +1,6 @@
-"""The line reader's language model: how common each syllable is, and how often a space falls between two
-kinds of character (none before a full stop, one after a comma). Counted from training text by
+"""The line reader's language model: how common each syllable is, how often a space falls between two
+kinds of character (none before a full stop, one after a comma), and how much likelier than usual a space is
+after or before each syllable (after the particle 를, seldom before the ending 다). Counted from training text by
 train_lines.py and shipped beside the model as ``language.json``; it only weighs readings the networks
 already offer, so a syllable it never saw can still be read.
 """
@@ -13,7 +14,8 @@ from utils.io import read_json, write_json
 
 OPENING, CLOSING = '([{<“‘', ')]}>”’.,!?;:…'
 KINDS = ('hangul', 'digit', 'capital', 'small', 'opening', 'closing', 'mark')
-FORMAT = 'koocr-language-1'
+FORMAT = 'koocr-language-2'
+SYLLABLE_SMOOTHING = 5.0  # gaps of the average syllable's rate added to each syllable's counts
 
 
 def kind_of(char):
@@ -30,15 +32,19 @@ def kind_of(char):
 @dataclass(frozen=True)
 class LanguageModel:
     """``space[a, b]``: the log-odds of a space between neighbours of kinds a and b (indices in KINDS);
-    ``syllables[s]``: log P(syllable s | a syllable), s the offset from 가."""
+    ``syllables[s]``: log P(syllable s | a syllable), s the offset from 가; ``after[s]`` and ``before[s]``:
+    the log-odds of a space after (before) syllable s less those after (before) the average syllable."""
     space: np.ndarray
     syllables: np.ndarray
+    after: np.ndarray
+    before: np.ndarray
 
     @classmethod
     def count(cls, lines, smoothing=0.5):
         """Counted from text lines, every count raised by ``smoothing`` so that nothing is impossible."""
         spaced = np.zeros((len(KINDS), len(KINDS), 2))
         syllables = np.zeros(SYLLABLE_COUNT)
+        after, before = np.zeros((SYLLABLE_COUNT, 2)), np.zeros((SYLLABLE_COUNT, 2))
         for line in lines:
             text = ' '.join(line.split())
             chars = text.replace(' ', '')
@@ -49,22 +55,38 @@ class LanguageModel:
             # Each character but the last, and whether a space parts it from the next.
             gaps = [int(b == ' ') for a, b in pairwise(text) if a != ' ']
             np.add.at(spaced, (kinds[:-1], kinds[1:], gaps), 1)
+            for (a, b), gap in zip(pairwise(chars), gaps):
+                if is_syllable(a):
+                    after[ord(a) - FIRST_SYLLABLE, gap] += 1
+                if is_syllable(b):
+                    before[ord(b) - FIRST_SYLLABLE, gap] += 1
         spaced += smoothing
         syllables += smoothing
-        return cls(np.log(spaced[..., 1] / spaced[..., 0]), np.log(syllables / syllables.sum()))
+        return cls(np.log(spaced[..., 1] / spaced[..., 0]), np.log(syllables / syllables.sum()),
+                   _relative_odds(after), _relative_odds(before))
+
+    def syllable_odds(self, chars):
+        """(after, before) per gap between neighbours ``chars`` (texts, spaces left out): ``after`` of the
+        left one and ``before`` of the right one where they are syllables, else 0."""
+        index = np.array([ord(c) - FIRST_SYLLABLE if is_syllable(c) else -1 for c in chars], np.int64)
+        odds = [np.where(index[:-1] >= 0, self.after[index[:-1]], 0.0),
+                np.where(index[1:] >= 0, self.before[index[1:]], 0.0)]
+        return tuple(odds)
 
     @classmethod
     def load(cls, path):
         """From a ``save``d JSON file; a ValueError naming the file when it is not one."""
         content = read_json(path, 'a language model file')
-        shapes = {'space': (len(KINDS), len(KINDS)), 'syllables': (SYLLABLE_COUNT,)}
+        shapes = {'space': (len(KINDS), len(KINDS)), **dict.fromkeys(('syllables', 'after', 'before'),
+                                                                      (SYLLABLE_COUNT,))}
         try:
             if content.get('format') != FORMAT:
                 raise ValueError(f"format {content.get('format')!r}, expected {FORMAT!r}")
             arrays = {'space': np.asarray(content['space'], np.float64)}
-            seen = content['syllables']
-            arrays['syllables'] = np.full(SYLLABLE_COUNT, float(seen['unseen']))
-            arrays['syllables'][[ord(c) - FIRST_SYLLABLE for c in seen['text']]] = seen['log_p']
+            for name in ('syllables', 'after', 'before'):
+                seen = content[name]
+                arrays[name] = np.full(SYLLABLE_COUNT, float(seen['unseen']))
+                arrays[name][[ord(c) - FIRST_SYLLABLE for c in seen['text']]] = seen['values']
         except (AttributeError, KeyError, TypeError, ValueError, IndexError) as e:
             raise ValueError(f'{path}: not a language model file ({type(e).__name__}: {e})') from None
         for name, shape in shapes.items():
@@ -73,13 +95,27 @@ class LanguageModel:
         return cls(**arrays)
 
     def save(self, path, **record):
-        """Write it as JSON (atomically), with ``record`` (how it was counted) beside the numbers; the
-        syllables seen in counting are listed, the rest share the smallest log-probability."""
-        unseen = float(self.syllables.min())
-        seen = np.flatnonzero(self.syllables > unseen)
+        """Write it as JSON (atomically), with ``record`` (how it was counted) beside the numbers; per syllable,
+        those seen in counting are listed and the rest share one value (the smallest log-probability, 0 odds)."""
         write_json(path, {'format': FORMAT, **record, 'kinds': list(KINDS),
                           'space': np.round(self.space, 3).tolist(),
-                          'syllables': {'unseen': round(unseen, 3),
-                                        'text': ''.join(chr(FIRST_SYLLABLE + s) for s in seen),
-                                        'log_p': np.round(self.syllables[seen], 3).tolist()}})
+                          'syllables': _sparse(self.syllables, float(self.syllables.min())),
+                          'after': _sparse(self.after, 0.0), 'before': _sparse(self.before, 0.0)})
 
+
+def _sparse(values, unseen):
+    seen = np.flatnonzero(np.round(values, 3) != round(unseen, 3))
+    return {'unseen': round(unseen, 3), 'text': ''.join(chr(FIRST_SYLLABLE + s) for s in seen),
+            'values': np.round(values[seen], 3).tolist()}
+
+
+def _relative_odds(counts):
+    """(SYLLABLE_COUNT, 2) counts of [no space, space] -> each syllable's log-odds of a space less the average
+    syllable's, its counts raised by SYLLABLE_SMOOTHING gaps at the average rate (0 for one never seen)."""
+    total = counts.sum()
+    if not total or not counts[:, 1].sum() or not counts[:, 0].sum():
+        return np.zeros(SYLLABLE_COUNT)
+    rate = counts[:, 1].sum() / total
+    spaced = counts[:, 1] + SYLLABLE_SMOOTHING * rate
+    unspaced = counts[:, 0] + SYLLABLE_SMOOTHING * (1 - rate)
+    return np.log(spaced / unspaced) - np.log(rate / (1 - rate))

@@ -1,7 +1,7 @@
 """Where the spaces fall in a line read: every gap between two neighbours described by a few numbers (its
 width against the line's other gaps, its width measured from the pitch, the language model's odds of a
-space between the two kinds), and a logistic model over them, fitted on training lines by train_lines.py
-and shipped beside the model as ``spacing.json``.
+space between the two kinds and after and before the two syllables), and a logistic model over them,
+fitted on training lines by train_lines.py and shipped beside the model as ``spacing.json``.
 
 Learnt rather than a fixed rule because faces differ: a space is 0.15 to 0.25 of the line height wide, and
 the blank between two syllables of a proportional face can be as wide.
@@ -13,20 +13,21 @@ import numpy as np
 from utils.io import read_json, write_json
 
 FEATURES = ('blank', 'pitched', 'narrower', 'over_usual', 'over_median', 'over_threshold', 'language_odds',
-            'both_hangul', 'few_gaps')
-FORMAT = 'koocr-spacing-1'
+            'both_hangul', 'few_gaps', 'after_syllable', 'before_syllable')
+FORMAT = 'koocr-spacing-2'
 
 
-def gap_features(blank, pitched, threshold, odds, both_hangul):
+def gap_features(blank, pitched, threshold, odds, both_hangul, after, before):
     """(gaps, len(FEATURES)) floats. ``blank``: the blank between neighbours, ``pitched``: the same
     measured from the pitch (``blank`` where the neighbours are of different kinds), both in line heights;
     ``threshold``: the line's widest usual gap by Otsu's split; ``odds``: the language model's log-odds
-    of a space between the neighbours' kinds; ``both_hangul``: booleans."""
+    of a space between the neighbours' kinds; ``both_hangul``: booleans; ``after``, ``before``: its
+    ``syllable_odds`` of the neighbours."""
     narrower = np.minimum(blank, pitched)
     usual, median = np.percentile(narrower, 25), np.median(narrower)
     few = np.full(len(blank), 1.0 / len(blank))
     return np.stack([blank, pitched, narrower, narrower - usual, narrower - median, narrower - threshold,
-                     odds, np.asarray(both_hangul, np.float64), few], axis=1)
+                     odds, np.asarray(both_hangul, np.float64), few, after, before], axis=1)
 
 
 @dataclass(frozen=True)
