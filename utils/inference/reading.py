@@ -22,7 +22,8 @@ SPACE_GAP = 0.16       # of the line height: a space is at least this much wider
 USUAL_GAP_CAP = 0.15   # of the line height: the most the usual gap between two characters is taken to be
 TWO_KINDS = 0.1        # of the line height: gaps form two kinds (spaces or not) when their means differ so
 LONE_SPACE = 0.35      # of the line height: with one kind of gap, a gap this wide is a space
-HANGUL_WORTH_ASKING = 0.01  # runs less likely than this to be Hangul skip the syllable network
+HANGUL_WORTH_ASKING = 1e-4  # runs less likely than this to be Hangul skip the syllable network: a narrow
+                            # syllable of a proportional face can score 0.005 (training faces: 0.01 lost those)
 SYLLABLES_ASKED = 5    # the syllable network's best few, weighed by the language model
 SYLLABLE_PRIOR = 0.1   # the weight of a syllable's log-frequency (chosen on training faces and text)
 # Added to every character's log-probability on the path: each character's costs less than 1 would otherwise
