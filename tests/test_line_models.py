@@ -59,9 +59,14 @@ def test_language_file_round_trip_and_refusals(tmp_path):
     assert np.allclose(loaded.space, language.space, atol=1e-3)
     for name in ('syllables', 'after', 'before'):
         assert np.allclose(getattr(loaded, name), getattr(language, name), atol=1e-3)
+    assert loaded.pairs == language.pairs and language.pairs['다음'] == 2   # pairs seen twice or more
     content = json.loads(path.read_text(encoding='utf-8'))
     assert content['command'] == 'test' and len(content['syllables']['text']) == len(set(''.join(TEXT)) & {
         chr(p) for p in range(0xAC00, 0xD7A4)})
+    content['pairs']['text'] = 'a' + content['pairs']['text'][1:]
+    path.write_text(json.dumps(content), encoding='utf-8')
+    with pytest.raises(ValueError, match='language.json: pairs must be two syllables'):
+        LanguageModel.load(str(path))
     content['space'] = content['space'][:3]
     path.write_text(json.dumps(content), encoding='utf-8')
     with pytest.raises(ValueError, match='language.json: space must be'):
@@ -109,7 +114,7 @@ def test_spacing_model_learns_and_round_trips(tmp_path):
 
 def test_the_spacing_model_places_the_spaces():
     line = segment.Line(0, 40, ((0, 30), (34, 64), (80, 110)))
-    readings = {(0, 1): ('가', 0.0, 1.0), (1, 2): ('나', 0.0, 1.0), (2, 3): ('다', 0.0, 1.0)}
+    readings = {(0, 1): [('가', 0.0, 1.0)], (1, 2): [('나', 0.0, 1.0)], (2, 3): [('다', 0.0, 1.0)]}
     wide_blank = SpaceModel(np.eye(len(FEATURES))[FEATURES.index('blank')] * 10, -2.0)  # blank > 0.2
     narrow_blank = SpaceModel(np.eye(len(FEATURES))[FEATURES.index('blank')] * 10, -0.5)  # blank > 0.05
     text = lambda spacing: ''.join(c.text for c in reading._decode(line, readings, None, spacing))  # noqa: E731
@@ -120,24 +125,36 @@ def test_the_spacing_model_places_the_spaces():
     assert recorder.lines[0].shape == (2, len(FEATURES))
 
 
-def test_the_syllable_prior_settles_a_close_call():
-    """Two syllables the network finds about as likely: the language model's more frequent one wins."""
+def test_the_networks_offer_the_best_symbol_and_the_best_syllables():
     gray, _ = LineRenderer(FONT, 40).render('가')
     cleaned, ink = segment.clean_page(segment.stretched_page(gray))
     line, = segment.find_lines(ink)
-    spans = [(line, (0, len(line.pieces)))]
-    bounds = [(line.pieces[0][0], line.pieces[-1][1])]
-    symbols = np.zeros((1, len(SYMBOL_CLASSES)))
-    symbols[0, HANGUL_CLASS] = 1.0
+    spans = [(line, (0, len(line.pieces)))] * 2
+    bounds = [(line.pieces[0][0], line.pieces[-1][1])] * 2
+    symbols = np.full((2, len(SYMBOL_CLASSES)), 1e-6)
+    symbols[0, HANGUL_CLASS], symbols[0, SYMBOL_CLASSES.index('7')] = 0.8, 0.2
+    symbols[1, SYMBOL_CLASSES.index('7')] = 0.9   # too unlikely a syllable to ask about
+    asked = []
 
     def ranker(glyphs):
+        asked.append(len(glyphs))
         return [[('갸', 0.51), ('가', 0.49)]]
-    components = segment.Components.of(ink)
-    read = lambda language: reading._best_readings(symbols, cleaned, components, spans, bounds, ranker, 48,  # noqa
-                                                   language)[0]
-    assert read(None)[0] == '갸'
-    reading_with_prior = read(LanguageModel.count(['가가가 가나다']))
-    assert reading_with_prior[0] == '가' and reading_with_prior[2] == pytest.approx(0.49)
+    found = reading._candidate_readings(symbols, cleaned, segment.Components.of(ink), spans, bounds, ranker, 48)
+    assert asked == [1] and [text for text, _, _ in found[0]] == ['7', '갸', '가'] and len(found[1]) == 1
+    assert found[0][2][1] == pytest.approx(np.log(0.8 * 0.49)) and found[0][2][2] == pytest.approx(0.8 * 0.49)
+
+
+def test_the_language_model_settles_a_close_call_by_the_syllable_before():
+    """Two syllables the network finds about as likely: the one that follows the syllable before wins."""
+    line = segment.Line(0, 40, ((0, 35), (40, 75)))
+    readings = {(0, 1): [('합', np.log(0.9), 0.9)], (1, 2): [('너', np.log(0.5), 0.5), ('니', np.log(0.45), 0.45)],
+                (0, 2): [('x', np.log(1e-4), 1e-4)]}
+    text = lambda language: ''.join(c.text for c in reading._decode(line, readings, language, None))  # noqa: E731
+    assert text(None) == '합너'
+    language = LanguageModel.count(['합니다 합니다 너무 너도 너는 나는'])
+    assert language.syllable_log_p('합', '니') > language.syllable_log_p(None, '니')
+    assert language.syllable_log_p(None, '너') > language.syllable_log_p(None, '니')   # alone, 너 is commoner
+    assert text(language) == '합니'
 
 
 def test_train_lines_refuses_unknown_steps_and_names():

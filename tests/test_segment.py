@@ -139,7 +139,7 @@ def _line(*pieces):
 
 def test_the_most_likely_cutting_wins_and_spaces_follow_the_gaps():
     line = _line((0, 15), (18, 35), (60, 80))
-    readings = {span: (text, np.log(p), p) for span, (text, p) in {
+    readings = {span: [(text, np.log(p), p)] for span, (text, p) in {
         (0, 1): ('ㅇ', 0.3), (1, 2): ('l', 0.6), (0, 2): ('이', 0.9), (2, 3): ('A', 0.8), (1, 3): ('x', 0.01)}.items()}
     characters = reading._decode(line, readings, None, None)
     assert ''.join(c.text for c in characters) == '이 A'
@@ -149,13 +149,15 @@ def test_the_most_likely_cutting_wins_and_spaces_follow_the_gaps():
 
 def test_two_likely_pieces_beat_an_unlikely_join():
     line = _line((0, 15), (17, 35))
-    readings = {(0, 1): ('1', np.log(0.9), 0.9), (1, 2): ('2', np.log(0.9), 0.9), (0, 2): ('이', np.log(0.2), 0.2)}
+    readings = {(0, 1): [('1', np.log(0.9), 0.9)], (1, 2): [('2', np.log(0.9), 0.9)],
+                (0, 2): [('이', np.log(0.2), 0.2)]}
     assert ''.join(c.text for c in reading._decode(line, readings, None, None)) == '12'
 
 
 def test_the_character_bonus_keeps_two_fair_letters_from_joining_into_a_syllable():
     line = _line((0, 15), (17, 30))
-    readings = {(0, 1): ('G', np.log(0.6), 0.6), (1, 2): ('I', np.log(0.6), 0.6), (0, 2): ('이', np.log(0.5), 0.5)}
+    readings = {(0, 1): [('G', np.log(0.6), 0.6)], (1, 2): [('I', np.log(0.6), 0.6)],
+                (0, 2): [('이', np.log(0.5), 0.5)]}
     assert 2 * np.log(0.6) < np.log(0.5)   # by probability alone, the join would win
     assert ''.join(c.text for c in reading._decode(line, readings, None, None)) == 'GI'
 

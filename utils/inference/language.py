@@ -4,7 +4,9 @@ after or before each syllable (after the particle 를, seldom before the ending 
 train_lines.py and shipped beside the model as ``language.json``; it only weighs readings the networks
 already offer, so a syllable it never saw can still be read.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
+from collections import Counter
 from itertools import pairwise
 
 import numpy as np
@@ -14,8 +16,10 @@ from utils.io import read_json, write_json
 
 OPENING, CLOSING = '([{<“‘', ')]}>”’.,!?;:…'
 KINDS = ('hangul', 'digit', 'capital', 'small', 'opening', 'closing', 'mark')
-FORMAT = 'koocr-language-2'
+FORMAT = 'koocr-language-3'
 SYLLABLE_SMOOTHING = 5.0  # gaps of the average syllable's rate added to each syllable's counts
+PAIR_MIN_COUNT = 2        # pairs of syllables seen fewer times are not kept (the file stays ~300 KB)
+PAIR_SMOOTHING = 10.0     # a syllable followed this many times trusts what followed it half
 
 
 def kind_of(char):
@@ -33,11 +37,13 @@ def kind_of(char):
 class LanguageModel:
     """``space[a, b]``: the log-odds of a space between neighbours of kinds a and b (indices in KINDS);
     ``syllables[s]``: log P(syllable s | a syllable), s the offset from 가; ``after[s]`` and ``before[s]``:
-    the log-odds of a space after (before) syllable s less those after (before) the average syllable."""
+    the log-odds of a space after (before) syllable s less those after (before) the average syllable;
+    ``pairs``: how often each two syllables follow each other (spaces left out), {'가나': count}."""
     space: np.ndarray
     syllables: np.ndarray
     after: np.ndarray
     before: np.ndarray
+    pairs: dict = field(default_factory=dict)
 
     @classmethod
     def count(cls, lines, smoothing=0.5):
@@ -45,6 +51,7 @@ class LanguageModel:
         spaced = np.zeros((len(KINDS), len(KINDS), 2))
         syllables = np.zeros(SYLLABLE_COUNT)
         after, before = np.zeros((SYLLABLE_COUNT, 2)), np.zeros((SYLLABLE_COUNT, 2))
+        pairs = Counter()
         for line in lines:
             text = ' '.join(line.split())
             chars = text.replace(' ', '')
@@ -60,10 +67,33 @@ class LanguageModel:
                     after[ord(a) - FIRST_SYLLABLE, gap] += 1
                 if is_syllable(b):
                     before[ord(b) - FIRST_SYLLABLE, gap] += 1
+                if is_syllable(a) and is_syllable(b):
+                    pairs[a + b] += 1
         spaced += smoothing
         syllables += smoothing
         return cls(np.log(spaced[..., 1] / spaced[..., 0]), np.log(syllables / syllables.sum()),
-                   _relative_odds(after), _relative_odds(before))
+                   _relative_odds(after), _relative_odds(before),
+                   {pair: n for pair, n in sorted(pairs.items()) if n >= PAIR_MIN_COUNT})
+
+    @cached_property
+    def _followed(self):
+        """{syllable: how often a kept pair starts with it}."""
+        totals = Counter()
+        for pair, n in self.pairs.items():
+            totals[pair[0]] += n
+        return totals
+
+    def syllable_log_p(self, previous, syllable):
+        """log P(syllable | the character before it): what followed ``previous`` in the text, interpolated
+        with how common ``syllable`` is (the more often ``previous`` was followed, the more weight it gets);
+        just the latter when ``previous`` is None, not a syllable or never followed."""
+        common = self.syllables[ord(syllable) - FIRST_SYLLABLE]
+        followed = self._followed.get(previous, 0)
+        if not followed:
+            return common
+        trust = followed / (followed + PAIR_SMOOTHING)
+        return float(np.log(trust * self.pairs.get(previous + syllable, 0) / followed
+                            + (1 - trust) * np.exp(common)))
 
     def syllable_odds(self, chars):
         """(after, before) per gap between neighbours ``chars`` (texts, spaces left out): ``after`` of the
@@ -87,12 +117,17 @@ class LanguageModel:
                 seen = content[name]
                 arrays[name] = np.full(SYLLABLE_COUNT, float(seen['unseen']))
                 arrays[name][[ord(c) - FIRST_SYLLABLE for c in seen['text']]] = seen['values']
+            kept = content['pairs']
+            pairs = dict(zip((kept['text'][k:k + 2] for k in range(0, len(kept['text']), 2)),
+                             map(int, kept['counts'].split()), strict=True))
         except (AttributeError, KeyError, TypeError, ValueError, IndexError) as e:
             raise ValueError(f'{path}: not a language model file ({type(e).__name__}: {e})') from None
         for name, shape in shapes.items():
             if arrays[name].shape != shape or not np.isfinite(arrays[name]).all():
                 raise ValueError(f'{path}: {name} must be {shape} finite numbers, got {arrays[name].shape}')
-        return cls(**arrays)
+        if not all(len(pair) == 2 and all(map(is_syllable, pair)) and n > 0 for pair, n in pairs.items()):
+            raise ValueError(f'{path}: pairs must be two syllables each with a positive count')
+        return cls(**arrays, pairs=pairs)
 
     def save(self, path, **record):
         """Write it as JSON (atomically), with ``record`` (how it was counted) beside the numbers; per syllable,
@@ -100,7 +135,9 @@ class LanguageModel:
         write_json(path, {'format': FORMAT, **record, 'kinds': list(KINDS),
                           'space': np.round(self.space, 3).tolist(),
                           'syllables': _sparse(self.syllables, float(self.syllables.min())),
-                          'after': _sparse(self.after, 0.0), 'before': _sparse(self.before, 0.0)})
+                          'after': _sparse(self.after, 0.0), 'before': _sparse(self.before, 0.0),
+                          'pairs': {'text': ''.join(self.pairs),  # two syllables each; counts in one string
+                                    'counts': ' '.join(map(str, self.pairs.values()))}})
 
 
 def _sparse(values, unseen):

@@ -3,9 +3,10 @@ and the syllable network, then choose the cutting of each line whose characters 
 likely (a shortest path over the pieces), and put spaces where the spacing model (or, without one, the
 line's widest usual gap) says.
 
-A run's score is its best reading's log-probability: log P(symbol s), or log P(Hangul) + log P(syllable)
-+ SYLLABLE_PRIOR x log P_language(syllable) for a syllable; 'not a whole character' is never a reading,
-so a piece of a syllable loses to the whole. A path's score is its runs' scores plus CHARACTER_BONUS each.
+A run's readings are its best symbol, scored log P(symbol), and the syllable network's best few, scored
+log P(Hangul) + log P(syllable) + SYLLABLE_PRIOR x log P_language(syllable | the character before it);
+'not a whole character' is never a reading, so a piece of a syllable loses to the whole. A path's score is
+its readings' scores plus CHARACTER_BONUS each.
 """
 from dataclasses import dataclass
 
@@ -25,10 +26,12 @@ LONE_SPACE = 0.35      # of the line height: with one kind of gap, a gap this wi
 HANGUL_WORTH_ASKING = 1e-4  # runs less likely than this to be Hangul skip the syllable network: a narrow
                             # syllable of a proportional face can score 0.005 (training faces: 0.01 lost those)
 SYLLABLES_ASKED = 5    # the syllable network's best few, weighed by the language model
-SYLLABLE_PRIOR = 0.1   # the weight of a syllable's log-frequency (chosen on training faces and text)
+SYLLABLE_PRIOR = 0.15  # the weight of a syllable's log-probability given the one before it (training faces,
+                       # and a language model counted without their lines: 0.1, 0.2, 0.35 tried)
 # Added to every character's log-probability on the path: each character's costs less than 1 would otherwise
 # favour fewer, wider ones ('GI' read as 이, an apostrophe joined to the syllable after it). Training faces.
 CHARACTER_BONUS = 0.5
+BEAM = 4               # the most likely last characters the path search keeps at each piece boundary
 
 
 @dataclass(frozen=True)
@@ -63,8 +66,8 @@ def read_lines(image, symbol_probabilities, syllable_ranker, glyph_side, languag
         return []
     views = np.concatenate(views)
     symbols = np.asarray(symbol_probabilities(views), np.float64)
-    readings = _best_readings(symbols, cleaned, segment.Components.of(ink), spans, bounds, syllable_ranker,
-                              glyph_side, language)
+    readings = _candidate_readings(symbols, cleaned, segment.Components.of(ink), spans, bounds, syllable_ranker,
+                                   glyph_side)
     by_line = [{} for _ in lines]
     index = {id(line): k for k, line in enumerate(lines)}
     for (line, span), found in zip(spans, readings):
@@ -72,13 +75,14 @@ def read_lines(image, symbol_probabilities, syllable_ranker, glyph_side, languag
     return [_decode(line, found, language, spacing) for line, found in zip(lines, by_line)]
 
 
-def _best_readings(symbols, cleaned, components, spans, bounds, syllable_ranker, glyph_side, language):
-    """[(text, score, probability), ...] per span: its best symbol or syllable, the score it is chosen by
-    and the networks' probability of it."""
+def _candidate_readings(symbols, cleaned, components, spans, bounds, syllable_ranker, glyph_side):
+    """Per span, its readings [(text, score, probability), ...]: its best symbol (score log P(symbol)), and
+    the syllable network's best few when the symbol network finds the span likely enough to be Hangul
+    (score log P(Hangul) + log P(syllable)); probability: the networks' own."""
     logs = np.log(np.maximum(symbols, 1e-12))
     logs[:, [HANGUL_CLASS, FRAGMENT_CLASS]] = -np.inf
     best = np.argmax(logs, axis=1)
-    readings = [(SYMBOL_CLASSES[b], logs[k, b], symbols[k, b]) for k, b in enumerate(best)]
+    readings = [[(SYMBOL_CLASSES[b], logs[k, b], symbols[k, b])] for k, b in enumerate(best)]
     asked = np.flatnonzero(symbols[:, HANGUL_CLASS] >= HANGUL_WORTH_ASKING)
     if len(asked):
         glyphs = [normalize_glyph(segment.glyph_crop(cleaned, components, spans[k][0], *bounds[k]), glyph_side)
@@ -86,18 +90,16 @@ def _best_readings(symbols, cleaned, components, spans, bounds, syllable_ranker,
         blank = np.full((glyph_side, glyph_side), 255, np.uint8)
         ranked = syllable_ranker(np.stack([blank if g is None else g for g in glyphs]))
         for k, top in zip(asked, ranked):
-            score, syllable, probability = max((np.log(max(p, 1e-12)) + _syllable_prior(s, language), s, p)
-                                               for s, p in top)
-            score += np.log(max(symbols[k, HANGUL_CLASS], 1e-12))
-            if score > readings[k][1]:
-                readings[k] = (syllable, score, symbols[k, HANGUL_CLASS] * probability)
+            hangul = symbols[k, HANGUL_CLASS]
+            readings[k] += [(syllable, np.log(hangul) + np.log(max(p, 1e-12)), hangul * p) for syllable, p in top]
     return readings
 
 
-def _syllable_prior(syllable, language):
-    if language is None:
+def _prior(text, previous, language):
+    """SYLLABLE_PRIOR x log P_language(text | previous) for a syllable; 0 for a symbol or without a model."""
+    if language is None or not hangul.is_syllable(text):
         return 0.0
-    return SYLLABLE_PRIOR * language.syllables[ord(syllable) - hangul.FIRST_SYLLABLE]
+    return SYLLABLE_PRIOR * language.syllable_log_p(previous, text)
 
 
 def space_threshold(gaps):
@@ -134,21 +136,25 @@ def _gaps(line, chosen, kinds):
 
 
 def _decode(line, readings, language, spacing):
-    """The most likely cutting of one line (readings: {(i, j): (text, score, probability)}) -> its
-    Characters."""
+    """The most likely cutting and reading of one line (readings: {(i, j): [(text, score, probability)]}),
+    each syllable weighed by the language model given the character before it -> its Characters. A Viterbi
+    search over (piece boundary, last character read), keeping the BEAM best last characters at each."""
     n = len(line.pieces)
-    best, back = np.full(n + 1, -np.inf), [None] * (n + 1)
-    best[0] = 0.0
-    for (i, j), (_, score, _) in sorted(readings.items(), key=lambda item: item[0][1]):
-        reached = best[i] + score + CHARACTER_BONUS
-        if reached > best[j]:
-            best[j], back[j] = reached, i
+    reached = [{} for _ in range(n + 1)]   # boundary -> {last text: (score, (start, text before, probability))}
+    reached[0][None] = (0.0, None)
+    for (i, j), found in sorted(readings.items(), key=lambda item: item[0][1]):
+        ends = reached[j]
+        for previous, (score, _) in sorted(reached[i].items(), key=lambda item: -item[1][0])[:BEAM]:
+            for text, own, probability in found:
+                total = score + own + CHARACTER_BONUS + _prior(text, previous, language)
+                if total > ends.get(text, (-np.inf,))[0]:
+                    ends[text] = (total, (i, previous, probability))
     chosen, j = [], n
+    text = max(reached[n], key=lambda t: reached[n][t][0])
     while j > 0:
-        i = back[j]
-        text, _, probability = readings[(i, j)]
+        i, previous, probability = reached[j][text][1]
         chosen.append(((i, j), text, kind_of(text), probability))
-        j = i
+        j, text = i, previous
     chosen.reverse()
     return _with_spaces(line, chosen, language, spacing)
 
