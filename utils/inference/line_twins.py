@@ -65,6 +65,8 @@ def write_twin(keras_model, source, calibration, path):
 
 
 def softmax(logits):
+    """Row-wise softmax, in float64: float32 exponents of very unlikely classes fall to denormals, ~100x slower."""
+    logits = np.asarray(logits, np.float64)
     shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
     return shifted / shifted.sum(axis=-1, keepdims=True)
 

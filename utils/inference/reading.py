@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from utils.data import hangul
 from utils.data.render import normalize_glyph
 from utils.data.symbols import FRAGMENT_CLASS, HANGUL_CLASS, SYMBOL_CLASSES
 from utils.inference import segment
@@ -31,6 +30,8 @@ SYLLABLE_PRIOR = 0.15  # the weight of a syllable's log-probability given the on
 # Added to every character's log-probability on the path: each character's costs less than 1 would otherwise
 # favour fewer, wider ones ('GI' read as 이, an apostrophe joined to the syllable after it). Training faces.
 CHARACTER_BONUS = 0.5
+HOPELESS = 6.0         # a span's reading this far below its best (log-probability) is not searched: the
+                       # language model moves a syllable's score by SYLLABLE_PRIOR x ~15 = 2.25 at most
 BEAM = 4               # the most likely last characters the path search keeps at each piece boundary
 
 
@@ -92,12 +93,12 @@ def _candidate_readings(symbols, cleaned, components, spans, bounds, syllable_ra
         for k, top in zip(asked, ranked):
             hangul = symbols[k, HANGUL_CLASS]
             readings[k] += [(syllable, np.log(hangul) + np.log(max(p, 1e-12)), hangul * p) for syllable, p in top]
-    return readings
+    return [[r for r in found if r[1] >= max(score for _, score, _ in found) - HOPELESS] for found in readings]
 
 
 def _prior(text, previous, language):
     """SYLLABLE_PRIOR x log P_language(text | previous) for a syllable; 0 for a symbol or without a model."""
-    if language is None or not hangul.is_syllable(text):
+    if language is None or not '가' <= text <= '힣':
         return 0.0
     return SYLLABLE_PRIOR * language.syllable_log_p(previous, text)
 
@@ -142,9 +143,12 @@ def _decode(line, readings, language, spacing):
     n = len(line.pieces)
     reached = [{} for _ in range(n + 1)]   # boundary -> {last text: (score, (start, text before, probability))}
     reached[0][None] = (0.0, None)
+    beams = {}   # boundary -> its BEAM best (last text, score): final once every run ending there is in
     for (i, j), found in sorted(readings.items(), key=lambda item: item[0][1]):
         ends = reached[j]
-        for previous, (score, _) in sorted(reached[i].items(), key=lambda item: -item[1][0])[:BEAM]:
+        if i not in beams:
+            beams[i] = sorted(((t, score) for t, (score, _) in reached[i].items()), key=lambda b: -b[1])[:BEAM]
+        for previous, score in beams[i]:
             for text, own, probability in found:
                 total = score + own + CHARACTER_BONUS + _prior(text, previous, language)
                 if total > ends.get(text, (-np.inf,))[0]:
