@@ -46,20 +46,31 @@ def test_spaces_after_and_before_syllables_are_counted_against_the_average_sylla
     assert after['을'] > 1 and after['니'] < -1       # '셀을 고', '합니다': a word ends at the particle
     assert before['다'] < -1                           # never a space before the ending
     assert language.after[ord('힣') - 0xAC00] == 0     # never seen: the average syllable's odds
-    odds_after, odds_before = language.syllable_odds(list('셀을A다'))
+    odds_after, odds_before, pair = language.syllable_odds(list('셀을A다'))
     assert odds_after.tolist() == [language.after[ord('셀') - 0xAC00], after['을'], 0.0]
     assert odds_before.tolist() == [language.before[ord('을') - 0xAC00], 0.0, before['다']]
+    assert pair[1:].tolist() == [0.0, 0.0]     # no pairs of syllables there
+
+
+def test_a_pair_of_syllables_says_more_than_each_alone():
+    lines = ['다음 조건', '다음 조건을', '다음과 같이', '다음과 같이']
+    language = LanguageModel.count(lines)
+    assert language.pairs['음과'] == 2 and '음과' not in language.spaced and language.spaced['음조'] == 2
+    after, before, pair = language.syllable_odds(list('음과음조'))
+    assert pair[0] < 0 < pair[2]         # 음과 never spaced; 음 조 always
+    assert pair[1] == 0                  # 과음: never seen
 
 
 def test_language_file_round_trip_and_refusals(tmp_path):
-    language = LanguageModel.count(TEXT)
     path = tmp_path / 'language.json'
+    language = LanguageModel.count(TEXT + ['다음 조건', '다음 조건'])   # 음 조: a pair spaced
     language.save(str(path), command='test')
     loaded = LanguageModel.load(str(path))
     assert np.allclose(loaded.space, language.space, atol=1e-3)
     for name in ('syllables', 'after', 'before'):
         assert np.allclose(getattr(loaded, name), getattr(language, name), atol=1e-3)
-    assert loaded.pairs == language.pairs and language.pairs['다음'] == 2   # pairs seen twice or more
+    assert loaded.pairs == language.pairs and language.pairs['다음'] == 4 and '합니' not in language.pairs
+    assert loaded.spaced == language.spaced == {'음조': 3}   # pairs seen twice or more, and how often spaced
     content = json.loads(path.read_text(encoding='utf-8'))
     assert content['command'] == 'test' and len(content['syllables']['text']) == len(set(''.join(TEXT)) & {
         chr(p) for p in range(0xAC00, 0xD7A4)})
@@ -87,7 +98,8 @@ def separable_gaps(rng, count=400):
     for _ in range(count // 8):
         spaced = rng.random(8) < 0.3
         blank = np.where(spaced, 0.35, 0.05) + rng.normal(0, 0.02, 8)
-        features.append(gap_features(blank, blank, 0.2, np.zeros(8), np.ones(8, bool), np.zeros(8), np.zeros(8)))
+        zeros = np.zeros(8)
+        features.append(gap_features(blank, blank, 0.2, zeros, np.ones(8, bool), zeros, zeros, zeros))
         labels.append(spaced)
     return np.concatenate(features), np.concatenate(labels)
 

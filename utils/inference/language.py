@@ -16,7 +16,7 @@ from utils.io import read_json, write_json
 
 OPENING, CLOSING = '([{<“‘', ')]}>”’.,!?;:…'
 KINDS = ('hangul', 'digit', 'capital', 'small', 'opening', 'closing', 'mark')
-FORMAT = 'koocr-language-3'
+FORMAT = 'koocr-language-4'
 SYLLABLE_SMOOTHING = 5.0  # gaps of the average syllable's rate added to each syllable's counts
 PAIR_MIN_COUNT = 2        # pairs of syllables seen fewer times are not kept (the file stays ~300 KB)
 PAIR_SMOOTHING = 10.0     # a syllable followed this many times trusts what followed it half
@@ -38,12 +38,14 @@ class LanguageModel:
     """``space[a, b]``: the log-odds of a space between neighbours of kinds a and b (indices in KINDS);
     ``syllables[s]``: log P(syllable s | a syllable), s the offset from 가; ``after[s]`` and ``before[s]``:
     the log-odds of a space after (before) syllable s less those after (before) the average syllable;
-    ``pairs``: how often each two syllables follow each other (spaces left out), {'가나': count}."""
+    ``pairs``: how often each two syllables follow each other (spaces left out), {'가나': count}, and
+    ``spaced``: how often of those with a space between, {'가나': count} (pairs never spaced left out)."""
     space: np.ndarray
     syllables: np.ndarray
     after: np.ndarray
     before: np.ndarray
     pairs: dict = field(default_factory=dict)
+    spaced: dict = field(default_factory=dict)
 
     @classmethod
     def count(cls, lines, smoothing=0.5):
@@ -51,7 +53,7 @@ class LanguageModel:
         spaced = np.zeros((len(KINDS), len(KINDS), 2))
         syllables = np.zeros(SYLLABLE_COUNT)
         after, before = np.zeros((SYLLABLE_COUNT, 2)), np.zeros((SYLLABLE_COUNT, 2))
-        pairs = Counter()
+        pairs, spaced_pairs = Counter(), Counter()
         for line in lines:
             text = ' '.join(line.split())
             chars = text.replace(' ', '')
@@ -69,11 +71,13 @@ class LanguageModel:
                     before[ord(b) - FIRST_SYLLABLE, gap] += 1
                 if is_syllable(a) and is_syllable(b):
                     pairs[a + b] += 1
+                    spaced_pairs[a + b] += gap
         spaced += smoothing
         syllables += smoothing
         return cls(np.log(spaced[..., 1] / spaced[..., 0]), np.log(syllables / syllables.sum()),
                    _relative_odds(after), _relative_odds(before),
-                   {pair: n for pair, n in sorted(pairs.items()) if n >= PAIR_MIN_COUNT})
+                   {pair: n for pair, n in sorted(pairs.items()) if n >= PAIR_MIN_COUNT},
+                   {pair: n for pair, n in sorted(spaced_pairs.items()) if n and pairs[pair] >= PAIR_MIN_COUNT})
 
     @cached_property
     def _followed(self):
@@ -96,12 +100,28 @@ class LanguageModel:
                             + (1 - trust) * np.exp(common)))
 
     def syllable_odds(self, chars):
-        """(after, before) per gap between neighbours ``chars`` (texts, spaces left out): ``after`` of the
-        left one and ``before`` of the right one where they are syllables, else 0."""
+        """(after, before, pair) per gap between neighbours ``chars`` (texts, spaces left out): ``after`` of the
+        left one and ``before`` of the right one where they are syllables, else 0; ``pair``: the log-odds of
+        a space between the two syllables as counted (smoothed towards what ``after`` and ``before`` expect)
+        less what they expect, 0 for a pair not kept."""
         index = np.array([ord(c) - FIRST_SYLLABLE if is_syllable(c) else -1 for c in chars], np.int64)
-        odds = [np.where(index[:-1] >= 0, self.after[index[:-1]], 0.0),
-                np.where(index[1:] >= 0, self.before[index[1:]], 0.0)]
-        return tuple(odds)
+        after = np.where(index[:-1] >= 0, self.after[index[:-1]], 0.0)
+        before = np.where(index[1:] >= 0, self.before[index[1:]], 0.0)
+        pair = np.zeros(len(after))
+        for k, (a, b) in enumerate(pairwise(chars)):
+            seen = self.pairs.get(a + b, 0)
+            if seen:
+                expected = 1 / (1 + np.exp(-(self.space_rate + after[k] + before[k])))
+                spaced = self.spaced.get(a + b, 0)
+                odds = (spaced + SYLLABLE_SMOOTHING * expected) / (seen - spaced + SYLLABLE_SMOOTHING * (1 - expected))
+                pair[k] = np.log(odds) - np.log(expected / (1 - expected))
+        return after, before, pair
+
+    @cached_property
+    def space_rate(self):
+        """The log-odds of a space between two syllables, from the pairs kept."""
+        seen, spaced = sum(self.pairs.values()), sum(self.spaced.values())
+        return float(np.log((spaced + 0.5) / (seen - spaced + 0.5)))
 
     @classmethod
     def load(cls, path):
@@ -120,14 +140,16 @@ class LanguageModel:
             kept = content['pairs']
             pairs = dict(zip((kept['text'][k:k + 2] for k in range(0, len(kept['text']), 2)),
                              map(int, kept['counts'].split()), strict=True))
+            spaced = {pair: n for pair, n in zip(pairs, map(int, kept['spaced'].split()), strict=True) if n}
         except (AttributeError, KeyError, TypeError, ValueError, IndexError) as e:
             raise ValueError(f'{path}: not a language model file ({type(e).__name__}: {e})') from None
         for name, shape in shapes.items():
             if arrays[name].shape != shape or not np.isfinite(arrays[name]).all():
                 raise ValueError(f'{path}: {name} must be {shape} finite numbers, got {arrays[name].shape}')
-        if not all(len(pair) == 2 and all(map(is_syllable, pair)) and n > 0 for pair, n in pairs.items()):
-            raise ValueError(f'{path}: pairs must be two syllables each with a positive count')
-        return cls(**arrays, pairs=pairs)
+        if not all(len(pair) == 2 and all(map(is_syllable, pair)) and 0 <= spaced.get(pair, 0) <= n
+                   for pair, n in pairs.items()):
+            raise ValueError(f'{path}: pairs must be two syllables each, seen more often than spaced')
+        return cls(**arrays, pairs=pairs, spaced=spaced)
 
     def save(self, path, **record):
         """Write it as JSON (atomically), with ``record`` (how it was counted) beside the numbers; per syllable,
@@ -137,7 +159,8 @@ class LanguageModel:
                           'syllables': _sparse(self.syllables, float(self.syllables.min())),
                           'after': _sparse(self.after, 0.0), 'before': _sparse(self.before, 0.0),
                           'pairs': {'text': ''.join(self.pairs),  # two syllables each; counts in one string
-                                    'counts': ' '.join(map(str, self.pairs.values()))}})
+                                    'counts': ' '.join(map(str, self.pairs.values())),
+                                    'spaced': ' '.join(str(self.spaced.get(pair, 0)) for pair in self.pairs)}})
 
 
 def _sparse(values, unseen):

@@ -176,12 +176,13 @@ def _with_spaces(line, chosen, language, spacing):
             spaced = narrower > threshold
         else:
             if language is None:
-                odds = after = before = np.zeros(len(blank))
+                odds = after = before = pair = np.zeros(len(blank))
             else:
                 odds = language.space[kinds[:-1], kinds[1:]]
-                after, before = language.syllable_odds([text for _, text, _, _ in chosen])
+                after, before, pair = language.syllable_odds([text for _, text, _, _ in chosen])
             both_hangul = (kinds[:-1] == kind_of('가')) & (kinds[1:] == kind_of('가'))
-            spaced = spacing.spaces(gap_features(blank, pitched, threshold, odds, both_hangul, after, before))
+            spaced = spacing.spaces(gap_features(blank, pitched, threshold, odds, both_hangul, after, before,
+                                                 pair))
     characters = []
     for k, ((i, j), text, _, probability) in enumerate(chosen):
         left, right = line.pieces[i][0], line.pieces[j - 1][1]

@@ -13,21 +13,21 @@ import numpy as np
 from utils.io import read_json, write_json
 
 FEATURES = ('blank', 'pitched', 'narrower', 'over_usual', 'over_median', 'over_threshold', 'language_odds',
-            'both_hangul', 'few_gaps', 'after_syllable', 'before_syllable')
-FORMAT = 'koocr-spacing-2'
+            'both_hangul', 'few_gaps', 'after_syllable', 'before_syllable', 'syllable_pair')
+FORMAT = 'koocr-spacing-3'
 
 
-def gap_features(blank, pitched, threshold, odds, both_hangul, after, before):
+def gap_features(blank, pitched, threshold, odds, both_hangul, after, before, pair):
     """(gaps, len(FEATURES)) floats. ``blank``: the blank between neighbours, ``pitched``: the same
     measured from the pitch (``blank`` where the neighbours are of different kinds), both in line heights;
     ``threshold``: the line's widest usual gap by Otsu's split; ``odds``: the language model's log-odds
-    of a space between the neighbours' kinds; ``both_hangul``: booleans; ``after``, ``before``: its
-    ``syllable_odds`` of the neighbours."""
+    of a space between the neighbours' kinds; ``both_hangul``: booleans; ``after``, ``before``, ``pair``:
+    its ``syllable_odds`` of the neighbours."""
     narrower = np.minimum(blank, pitched)
     usual, median = np.percentile(narrower, 25), np.median(narrower)
     few = np.full(len(blank), 1.0 / len(blank))
     return np.stack([blank, pitched, narrower, narrower - usual, narrower - median, narrower - threshold,
-                     odds, np.asarray(both_hangul, np.float64), few, after, before], axis=1)
+                     odds, np.asarray(both_hangul, np.float64), few, after, before, pair], axis=1)
 
 
 @dataclass(frozen=True)
