@@ -94,7 +94,9 @@ def load_twin(path, source):
 
     def probabilities(inputs):
         features = runner(inputs)[output]
-        return {name: softmax(features @ kernel + bias) for name, (kernel, bias) in heads.items()}
+        # einsum, not BLAS: OpenBLAS wakes its threads for a product this small, costing ~0.4 ms a call
+        return {name: softmax(np.einsum('nf,fc->nc', features, kernel) + bias)
+                for name, (kernel, bias) in heads.items()}
     return probabilities
 
 
