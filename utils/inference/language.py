@@ -50,7 +50,7 @@ class LanguageModel:
     @classmethod
     def count(cls, lines, smoothing=0.5):
         """Counted from text lines, every count raised by ``smoothing`` so that nothing is impossible."""
-        spaced = np.zeros((len(KINDS), len(KINDS), 2))
+        kind_gaps = np.zeros((len(KINDS), len(KINDS), 2))   # [no space, space] between two kinds
         syllables = np.zeros(SYLLABLE_COUNT)
         after, before = np.zeros((SYLLABLE_COUNT, 2)), np.zeros((SYLLABLE_COUNT, 2))
         pairs, spaced_pairs = Counter(), Counter()
@@ -63,7 +63,7 @@ class LanguageModel:
                     syllables[ord(c) - FIRST_SYLLABLE] += 1
             # Each character but the last, and whether a space parts it from the next.
             gaps = [int(b == ' ') for a, b in pairwise(text) if a != ' ']
-            np.add.at(spaced, (kinds[:-1], kinds[1:], gaps), 1)
+            np.add.at(kind_gaps, (kinds[:-1], kinds[1:], gaps), 1)
             for (a, b), gap in zip(pairwise(chars), gaps):
                 if is_syllable(a):
                     after[ord(a) - FIRST_SYLLABLE, gap] += 1
@@ -72,9 +72,9 @@ class LanguageModel:
                 if is_syllable(a) and is_syllable(b):
                     pairs[a + b] += 1
                     spaced_pairs[a + b] += gap
-        spaced += smoothing
+        kind_gaps += smoothing
         syllables += smoothing
-        return cls(np.log(spaced[..., 1] / spaced[..., 0]), np.log(syllables / syllables.sum()),
+        return cls(np.log(kind_gaps[..., 1] / kind_gaps[..., 0]), np.log(syllables / syllables.sum()),
                    _relative_odds(after), _relative_odds(before),
                    {pair: n for pair, n in sorted(pairs.items()) if n >= PAIR_MIN_COUNT},
                    {pair: n for pair, n in sorted(spaced_pairs.items()) if n and pairs[pair] >= PAIR_MIN_COUNT})
