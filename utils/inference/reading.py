@@ -16,6 +16,7 @@ from utils.data.render import normalize_glyph
 from utils.data.symbols import FRAGMENT_CLASS, HANGUL_CLASS, SYMBOL_CLASSES
 from utils.inference import segment
 from utils.inference.language import kind_of
+from utils.inference.preprocess import percentiles
 from utils.inference.spacing import gap_features
 
 SPACE_GAP = 0.16       # of the line height: a space is at least this much wider than the usual gap
@@ -93,7 +94,13 @@ def _candidate_readings(symbols, cleaned, components, spans, bounds, syllable_ra
         for k, top in zip(asked, ranked):
             hangul = symbols[k, HANGUL_CLASS]
             readings[k] += [(syllable, np.log(hangul) + np.log(max(p, 1e-12)), hangul * p) for syllable, p in top]
-    return [[r for r in found if r[1] >= max(score for _, score, _ in found) - HOPELESS] for found in readings]
+    return [_hopeful(found) for found in readings]
+
+
+def _hopeful(found):
+    """The readings within HOPELESS of the best one."""
+    floor = max(score for _, score, _ in found) - HOPELESS
+    return [reading for reading in found if reading[1] >= floor]
 
 
 def _prior(text, previous, language):
@@ -110,13 +117,18 @@ def space_threshold(gaps):
     if len(gaps) < 2:
         return LONE_SPACE
     ordered = np.sort(gaps)
-    usual = min(np.percentile(ordered, 25), USUAL_GAP_CAP)
+    usual = min(quartile(ordered), USUAL_GAP_CAP)
     splits = [(k * (len(ordered) - k) * (ordered[k:].mean() - ordered[:k].mean()) ** 2, k)
               for k in range(1, len(ordered))]
     _, k = max(splits)
     if ordered[k:].mean() - ordered[:k].mean() <= TWO_KINDS:
         return max(LONE_SPACE, usual + SPACE_GAP)
     return max((ordered[k - 1] + ordered[k]) / 2, usual + SPACE_GAP)
+
+
+def quartile(values):
+    """The lower quartile, as np.percentile(values, 25) (by one partial sort: faster on a line's few gaps)."""
+    return float(percentiles(values, (25,))[0])
 
 
 def _gaps(line, chosen, kinds):
@@ -132,7 +144,7 @@ def _gaps(line, chosen, kinds):
     for kind, least in ((kind_of('가'), 3), (kind_of('0'), 1)):
         same = (kinds[:-1] == kind) & (kinds[1:] == kind)
         if same.sum() >= least:
-            pitched[same] = pitches[same] - np.percentile(pitches[same], 25) + np.percentile(gaps[same], 25)
+            pitched[same] = pitches[same] - quartile(pitches[same]) + quartile(gaps[same])
     return gaps, pitched
 
 

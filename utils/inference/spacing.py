@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from utils.inference.preprocess import percentiles
 from utils.io import read_json, write_json
 
 FEATURES = ('blank', 'pitched', 'narrower', 'over_usual', 'over_median', 'over_threshold', 'language_odds',
@@ -24,7 +25,7 @@ def gap_features(blank, pitched, threshold, odds, both_hangul, after, before, pa
     of a space between the neighbours' kinds; ``both_hangul``: booleans; ``after``, ``before``, ``pair``:
     its ``syllable_odds`` of the neighbours."""
     narrower = np.minimum(blank, pitched)
-    usual, median = np.percentile(narrower, 25), np.median(narrower)
+    usual, median = percentiles(narrower, (25, 50))
     few = np.full(len(blank), 1.0 / len(blank))
     return np.stack([blank, pitched, narrower, narrower - usual, narrower - median, narrower - threshold,
                      odds, np.asarray(both_hangul, np.float64), few, after, before, pair], axis=1)
