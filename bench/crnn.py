@@ -9,7 +9,6 @@ then read on bench/lines.py's held-out faces and text, clean and with the scan l
 Writes the table (markdown) and ``--out`` (JSON: the options, steps and lines trained, the CERs, lines/s).
 """
 import argparse
-import json
 import os
 import sys
 import time
@@ -24,7 +23,7 @@ import lines as bench_lines  # noqa: E402
 from network.crnn import HEIGHT  # noqa: E402
 from utils.data import line_tokens  # noqa: E402
 from utils.inference import segment  # noqa: E402
-from utils.io import atomic_write, write_json  # noqa: E402
+from utils.io import read_json, write_json  # noqa: E402
 
 MARGIN = 0.15   # of the ink's height: paper kept around a line's ink
 
@@ -82,14 +81,19 @@ def training_lines(seed):
         yield line_input(gray), np.array(line_tokens.encode(text), np.int32)
 
 
+def state_file(checkpoint):
+    """Where the steps and lines trained into ``checkpoint`` are kept: beside it, as .json."""
+    return os.path.splitext(checkpoint)[0] + '.json'
+
+
 def train(args, network):
     """Train ``network`` for --minutes, saving it to --checkpoint every 200 steps and at the end; returns the
     (steps, lines) trained in all, this run's and earlier ones'."""
     import keras
     import tensorflow as tf
 
-    state_path = os.path.splitext(args.checkpoint)[0] + '.json'
-    state = json.load(open(state_path)) if os.path.isfile(state_path) else {'steps': 0, 'lines': 0}
+    state_path = state_file(args.checkpoint)
+    state = read_json(state_path, 'a CRNN training state') if os.path.isfile(state_path) else {'steps': 0, 'lines': 0}
     data = tf.data.Dataset.from_generator(
         lambda: training_lines(args.seed + state['steps']),
         output_signature=(tf.TensorSpec((HEIGHT, None), tf.uint8), tf.TensorSpec((None,), tf.int32)))
@@ -112,7 +116,7 @@ def train(args, network):
 
     def save():
         network.save(args.checkpoint)
-        atomic_write(state_path, lambda f: f.write(json.dumps(state).encode()))
+        write_json(state_path, state)
 
     started, losses = None, []
     for images, tokens in data:
@@ -156,8 +160,7 @@ def main(argv=None):
     else:
         keras.utils.set_random_seed(args.seed)
         crnn = build_crnn(line_tokens.TOKENS)
-    state = train(args, crnn) if args.minutes > 0 else json.load(
-        open(os.path.splitext(args.checkpoint)[0] + '.json'))
+    state = train(args, crnn) if args.minutes > 0 else read_json(state_file(args.checkpoint), 'a CRNN training state')
     faces = bench_lines.held_out_faces()
     pool = corpus.text_lines('heldout', count=bench_lines.SAMPLE_POOL, seed=args.seed)
     records, seconds = bench_lines.read_all(faces, pool, {'crnn': reader(crnn)}, args.lines, 40, args.seed)

@@ -1,5 +1,6 @@
 """The line reader's LiteRT twins: copies of the symbol network and of the syllable model for ``read_text``,
-their bodies in full integer (int8), about 3x faster than float32 on these CPUs (bench/README.md).
+their bodies in full integer (int8): a line's symbol views in 0.6 and its glyphs in 0.35 of float32's time on
+these CPUs (bench/README.md, "Reading lines").
 
 Only the body is int8: the twin hands out the features that the softmax heads read, and the heads, whose
 weights the file carries, are applied here in floats. An int8 head would round every probability under 1/256

@@ -1,6 +1,6 @@
 """Read lines of text: score every candidate run of pieces (``segment.candidates``) with the symbol network
-and the syllable network, then choose the cutting of each line whose characters are jointly the most
-likely (a shortest path over the pieces), and put spaces where the spacing model (or, without one, the
+and the syllable network, then choose the cutting and reading of each line whose characters are jointly the
+most likely (a Viterbi search over the pieces), and put spaces where the spacing model (or, without one, the
 line's widest usual gap) says.
 
 A run's readings are its best symbol, scored log P(symbol), and the syllable network's best few, scored
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from utils.data.hangul import is_syllable
 from utils.data.render import normalize_glyph
 from utils.data.symbols import FRAGMENT_CLASS, HANGUL_CLASS, SYMBOL_CLASSES
 from utils.inference import segment
@@ -105,7 +106,7 @@ def _hopeful(found):
 
 def _prior(text, previous, language):
     """SYLLABLE_PRIOR x log P_language(text | previous) for a syllable; 0 for a symbol or without a model."""
-    if language is None or not '가' <= text <= '힣':
+    if language is None or not is_syllable(text):
         return 0.0
     return SYLLABLE_PRIOR * language.syllable_log_p(previous, text)
 
