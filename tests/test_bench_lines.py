@@ -106,3 +106,27 @@ def test_missing_text_is_one_line_naming_the_file(tmp_path, capsys):
                    '--out', str(tmp_path / 'lines.json')])
     assert 'no_such_lines.txt' in str(stop.value) and '\n' not in str(stop.value)
     assert not (tmp_path / 'lines.json').exists()
+
+
+def test_line_losses_count_each_syllable_alone_cut_by_its_box_and_in_the_line():
+    spec = importlib.util.spec_from_file_location('line_losses', os.path.join(ROOT, 'bench', 'line_losses.py'))
+    losses = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(losses)
+    pool = ['가나 A다', '가가가']
+    drawn = {LineRenderer(BUNDLED_FONT, 24).render(text)[0].tobytes(): text for text in pool}
+    shown = []
+
+    class Reader:   # reads every glyph as 가, and every line as its text less its last character
+        image_size = 48
+
+        def rank(self, glyphs, n):
+            shown.append(glyphs.shape)
+            return [['가'] for _ in glyphs]
+
+        def read_text(self, image):
+            return drawn[image.tobytes()][:-1]
+    face = bench.fonts.FontFace(BUNDLED_FONT, 0, 'KoOCR Gothic', 'Regular')
+    found = losses.face_losses(Reader(), face, pool, lines=2, height=24)
+    assert found['syllables'] == 6 and shown == [(6, 48, 48), (6, 48, 48)]
+    assert found['isolated'] == found['true_boxes'] == pytest.approx(2 / 6)   # 나 and 다 are not 가
+    assert found['line'] == pytest.approx(2 / 6)                               # 다 and the last 가 dropped

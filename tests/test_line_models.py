@@ -46,7 +46,7 @@ def test_spaces_after_and_before_syllables_are_counted_against_the_average_sylla
     assert after['을'] > 1 and after['니'] < -1       # '셀을 고', '합니다': a word ends at the particle
     assert before['다'] < -1                           # never a space before the ending
     assert language.after[ord('힣') - 0xAC00] == 0     # never seen: the average syllable's odds
-    odds_after, odds_before, pair = language.syllable_odds(list('셀을A다'))
+    odds_after, odds_before, pair, _ = language.syllable_odds(list('셀을A다'))
     assert odds_after.tolist() == [language.after[ord('셀') - 0xAC00], after['을'], 0.0]
     assert odds_before.tolist() == [language.before[ord('을') - 0xAC00], 0.0, before['다']]
     assert pair[1:].tolist() == [0.0, 0.0]     # no pairs of syllables there
@@ -56,9 +56,19 @@ def test_a_pair_of_syllables_says_more_than_each_alone():
     lines = ['다음 조건', '다음 조건을', '다음과 같이', '다음과 같이']
     language = LanguageModel.count(lines)
     assert language.pairs['음과'] == 2 and '음과' not in language.spaced and language.spaced['음조'] == 2
-    after, before, pair = language.syllable_odds(list('음과음조'))
+    after, before, pair, _ = language.syllable_odds(list('음과음조'))
     assert pair[0] < 0 < pair[2]         # 음과 never spaced; 음 조 always
     assert pair[1] == 0                  # 과음: never seen
+
+
+def test_counters_after_a_digit_are_counted_apart_from_other_syllables():
+    lines = ['3개 선택', '10개 창', '2 사용자', '5 사용자', '그 사용자', '21도'] * 5
+    language = LanguageModel.count(lines)
+    digit = dict(zip('개사도', language.after_digit[[ord(c) - 0xAC00 for c in '개사도']]))
+    assert digit['개'] < -1 < 1 < digit['사']          # 3개 but 2 사용자
+    assert language.after_digit[ord('창') - 0xAC00] == pytest.approx(0)  # never after a digit: the average odds
+    *_, after_digit = language.syllable_odds(list('21개A사사'))
+    assert after_digit.tolist() == [0.0, digit['개'], 0.0, 0.0, 0.0]   # only a digit then a syllable
 
 
 def test_language_file_round_trip_and_refusals(tmp_path):
@@ -67,7 +77,7 @@ def test_language_file_round_trip_and_refusals(tmp_path):
     language.save(str(path), command='test')
     loaded = LanguageModel.load(str(path))
     assert np.allclose(loaded.space, language.space, atol=1e-3)
-    for name in ('syllables', 'after', 'before'):
+    for name in ('syllables', 'after', 'before', 'after_digit'):
         assert np.allclose(getattr(loaded, name), getattr(language, name), atol=1e-3)
     assert loaded.pairs == language.pairs and language.pairs['다음'] == 4 and '합니' not in language.pairs
     assert loaded.spaced == language.spaced == {'음조': 3}   # pairs seen twice or more, and how often spaced
@@ -99,7 +109,7 @@ def separable_gaps(rng, count=400):
         spaced = rng.random(8) < 0.3
         blank = np.where(spaced, 0.35, 0.05) + rng.normal(0, 0.02, 8)
         zeros = np.zeros(8)
-        features.append(gap_features(blank, blank, 0.2, zeros, np.ones(8, bool), zeros, zeros, zeros))
+        features.append(gap_features(blank, blank, 0.2, zeros, np.ones(8, bool), zeros, zeros, zeros, zeros))
         labels.append(spaced)
     return np.concatenate(features), np.concatenate(labels)
 

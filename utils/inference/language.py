@@ -1,6 +1,7 @@
 """The line reader's language model: how common each syllable is, how often a space falls between two
 kinds of character (none before a full stop, one after a comma), and how much likelier than usual a space is
-after or before each syllable (after the particle 를, seldom before the ending 다). Counted from training text by
+after or before each syllable (after the particle 를, seldom before the ending 다) and after a digit (none
+before the counter 개, often before a noun). Counted from training text by
 train_lines.py and shipped beside the model as ``language.json``; it only weighs readings the networks
 already offer, so a syllable it never saw can still be read.
 """
@@ -16,10 +17,13 @@ from utils.io import read_json, write_json
 
 OPENING, CLOSING = '([{<“‘', ')]}>”’.,!?;:…'
 KINDS = ('hangul', 'digit', 'capital', 'small', 'opening', 'closing', 'mark')
-FORMAT = 'koocr-language-4'
+FORMAT = 'koocr-language-5'
 SYLLABLE_SMOOTHING = 5.0  # gaps of the average syllable's rate added to each syllable's counts
 PAIR_MIN_COUNT = 2        # pairs of syllables seen fewer times are not kept (the file stays ~300 KB)
 PAIR_SMOOTHING = 10.0     # a syllable followed this many times trusts what followed it half
+
+
+DIGIT = KINDS.index('digit')
 
 
 def kind_of(char):
@@ -38,12 +42,15 @@ class LanguageModel:
     """``space[a, b]``: the log-odds of a space between neighbours of kinds a and b (indices in KINDS);
     ``syllables[s]``: log P(syllable s | a syllable), s the offset from 가; ``after[s]`` and ``before[s]``:
     the log-odds of a space after (before) syllable s less those after (before) the average syllable;
-    ``pairs``: how often each two syllables follow each other (spaces left out), {'가나': count}, and
-    ``spaced``: how often of those with a space between, {'가나': count} (pairs never spaced left out)."""
+    ``after_digit[s]``: the log-odds of a space between a digit and syllable s less those before the average
+    syllable after a digit (21도, 3개 but 2 사용자); ``pairs``: how often each two syllables follow each other
+    (spaces left out), {'가나': count}, and ``spaced``: how often of those with a space between, {'가나': count}
+    (pairs never spaced left out)."""
     space: np.ndarray
     syllables: np.ndarray
     after: np.ndarray
     before: np.ndarray
+    after_digit: np.ndarray
     pairs: dict = field(default_factory=dict)
     spaced: dict = field(default_factory=dict)
 
@@ -52,7 +59,7 @@ class LanguageModel:
         """Counted from text lines, every count raised by ``smoothing`` so that nothing is impossible."""
         kind_gaps = np.zeros((len(KINDS), len(KINDS), 2))   # [no space, space] between two kinds
         syllables = np.zeros(SYLLABLE_COUNT)
-        after, before = np.zeros((SYLLABLE_COUNT, 2)), np.zeros((SYLLABLE_COUNT, 2))
+        after, before, after_digit = (np.zeros((SYLLABLE_COUNT, 2)) for _ in range(3))
         pairs, spaced_pairs = Counter(), Counter()
         for line in lines:
             text = ' '.join(line.split())
@@ -69,13 +76,15 @@ class LanguageModel:
                     after[ord(a) - FIRST_SYLLABLE, gap] += 1
                 if is_syllable(b):
                     before[ord(b) - FIRST_SYLLABLE, gap] += 1
+                    if kind_of(a) == DIGIT:
+                        after_digit[ord(b) - FIRST_SYLLABLE, gap] += 1
                 if is_syllable(a) and is_syllable(b):
                     pairs[a + b] += 1
                     spaced_pairs[a + b] += gap
         kind_gaps += smoothing
         syllables += smoothing
         return cls(np.log(kind_gaps[..., 1] / kind_gaps[..., 0]), np.log(syllables / syllables.sum()),
-                   _relative_odds(after), _relative_odds(before),
+                   _relative_odds(after), _relative_odds(before), _relative_odds(after_digit),
                    {pair: n for pair, n in sorted(pairs.items()) if n >= PAIR_MIN_COUNT},
                    {pair: n for pair, n in sorted(spaced_pairs.items()) if n and pairs[pair] >= PAIR_MIN_COUNT})
 
@@ -100,13 +109,16 @@ class LanguageModel:
                             + (1 - trust) * np.exp(common)))
 
     def syllable_odds(self, chars):
-        """(after, before, pair) per gap between neighbours ``chars`` (texts, spaces left out): ``after`` of the
-        left one and ``before`` of the right one where they are syllables, else 0; ``pair``: the log-odds of
-        a space between the two syllables as counted (smoothed towards what ``after`` and ``before`` expect)
-        less what they expect, 0 for a pair not kept."""
+        """(after, before, pair, after_digit) per gap between neighbours ``chars`` (texts, spaces left out):
+        ``after`` of the left one and ``before`` of the right one where they are syllables, else 0; ``pair``:
+        the log-odds of a space between the two syllables as counted (smoothed towards what ``after`` and
+        ``before`` expect) less what they expect, 0 for a pair not kept; ``after_digit`` of the right one
+        where the left one is a digit, else 0."""
         index = np.array([ord(c) - FIRST_SYLLABLE if is_syllable(c) else -1 for c in chars], np.int64)
         after = np.where(index[:-1] >= 0, self.after[index[:-1]], 0.0)
         before = np.where(index[1:] >= 0, self.before[index[1:]], 0.0)
+        digit = np.array([kind_of(c) == DIGIT for c in chars[:-1]], bool)
+        after_digit = np.where(digit & (index[1:] >= 0), self.after_digit[index[1:]], 0.0)
         pair = np.zeros(len(after))
         for k, (a, b) in enumerate(pairwise(chars)):
             seen = self.pairs.get(a + b, 0)
@@ -115,7 +127,7 @@ class LanguageModel:
                 spaced = self.spaced.get(a + b, 0)
                 odds = (spaced + SYLLABLE_SMOOTHING * expected) / (seen - spaced + SYLLABLE_SMOOTHING * (1 - expected))
                 pair[k] = np.log(odds) - np.log(expected / (1 - expected))
-        return after, before, pair
+        return after, before, pair, after_digit
 
     @cached_property
     def space_rate(self):
@@ -127,13 +139,13 @@ class LanguageModel:
     def load(cls, path):
         """From a ``save``d JSON file; a ValueError naming the file when it is not one."""
         content = read_json(path, 'a language model file')
-        shapes = {'space': (len(KINDS), len(KINDS)), **dict.fromkeys(('syllables', 'after', 'before'),
-                                                                      (SYLLABLE_COUNT,))}
+        per_syllable = ('syllables', 'after', 'before', 'after_digit')
+        shapes = {'space': (len(KINDS), len(KINDS)), **dict.fromkeys(per_syllable, (SYLLABLE_COUNT,))}
         try:
             if content.get('format') != FORMAT:
                 raise ValueError(f"format {content.get('format')!r}, expected {FORMAT!r}")
             arrays = {'space': np.asarray(content['space'], np.float64)}
-            for name in ('syllables', 'after', 'before'):
+            for name in per_syllable:
                 seen = content[name]
                 arrays[name] = np.full(SYLLABLE_COUNT, float(seen['unseen']))
                 arrays[name][[ord(c) - FIRST_SYLLABLE for c in seen['text']]] = seen['values']
@@ -158,6 +170,7 @@ class LanguageModel:
                           'space': np.round(self.space, 3).tolist(),
                           'syllables': _sparse(self.syllables, float(self.syllables.min())),
                           'after': _sparse(self.after, 0.0), 'before': _sparse(self.before, 0.0),
+                          'after_digit': _sparse(self.after_digit, 0.0),
                           'pairs': {'text': ''.join(self.pairs),  # two syllables each; counts in one string
                                     'counts': ' '.join(map(str, self.pairs.values())),
                                     'spaced': ' '.join(str(self.spaced.get(pair, 0)) for pair in self.pairs)}})

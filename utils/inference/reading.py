@@ -4,7 +4,8 @@ most likely (a Viterbi search over the pieces), and put spaces where the spacing
 line's widest usual gap) says.
 
 A run's readings are its best symbol, scored log P(symbol), and the syllable network's best few, scored
-log P(Hangul) + log P(syllable) + SYLLABLE_PRIOR x log P_language(syllable | the character before it);
+log P(Hangul) + log P(syllable) + SYLLABLE_PRIOR x (log P_language(syllable | the character before it) +
+PRIOR_CENTRE);
 'not a whole character' is never a reading, so a piece of a syllable loses to the whole. A path's score is
 its readings' scores plus CHARACTER_BONUS each.
 """
@@ -27,13 +28,16 @@ LONE_SPACE = 0.35      # of the line height: with one kind of gap, a gap this wi
 HANGUL_WORTH_ASKING = 1e-4  # runs less likely than this to be Hangul skip the syllable network: a narrow
                             # syllable of a proportional face can score 0.005 (training faces: 0.01 lost those)
 SYLLABLES_ASKED = 5    # the syllable network's best few, weighed by the language model
-SYLLABLE_PRIOR = 0.15  # the weight of a syllable's log-probability given the one before it (training faces,
-                       # and a language model counted without their lines: 0.1, 0.2, 0.35 tried)
+SYLLABLE_PRIOR = 0.4   # the weight of a syllable's log-probability given the one before it (training faces,
+                       # and a language model counted without their lines: 0.15 to 0.7 tried)
+# Added to that log-probability before weighing: the average syllable of training text scores -4.06 given the
+# one before it, so the average syllable neither gains nor loses against a symbol, whatever the weight.
+PRIOR_CENTRE = 4.0
 # Added to every character's log-probability on the path: each character's costs less than 1 would otherwise
 # favour fewer, wider ones ('GI' read as 이, an apostrophe joined to the syllable after it). Training faces.
 CHARACTER_BONUS = 0.5
 HOPELESS = 6.0         # a span's reading this far below its best (log-probability) is not searched: the
-                       # language model moves a syllable's score by SYLLABLE_PRIOR x ~15 = 2.25 at most
+                       # language model would need to favour it by 15 nats (6 / SYLLABLE_PRIOR); 8 read the same
 BEAM = 4               # the most likely last characters the path search keeps at each piece boundary
 
 
@@ -105,10 +109,11 @@ def _hopeful(found):
 
 
 def _prior(text, previous, language):
-    """SYLLABLE_PRIOR x log P_language(text | previous) for a syllable; 0 for a symbol or without a model."""
+    """SYLLABLE_PRIOR x (log P_language(text | previous) + PRIOR_CENTRE) for a syllable; 0 for a symbol or
+    without a model."""
     if language is None or not is_syllable(text):
         return 0.0
-    return SYLLABLE_PRIOR * language.syllable_log_p(previous, text)
+    return SYLLABLE_PRIOR * (language.syllable_log_p(previous, text) + PRIOR_CENTRE)
 
 
 def space_threshold(gaps):
@@ -189,13 +194,13 @@ def _with_spaces(line, chosen, language, spacing):
             spaced = narrower > threshold
         else:
             if language is None:
-                odds = after = before = pair = np.zeros(len(blank))
+                odds = after = before = pair = after_digit = np.zeros(len(blank))
             else:
                 odds = language.space[kinds[:-1], kinds[1:]]
-                after, before, pair = language.syllable_odds([text for _, text, _, _ in chosen])
+                after, before, pair, after_digit = language.syllable_odds([text for _, text, _, _ in chosen])
             both_hangul = (kinds[:-1] == kind_of('가')) & (kinds[1:] == kind_of('가'))
             spaced = spacing.spaces(gap_features(blank, pitched, threshold, odds, both_hangul, after, before,
-                                                 pair))
+                                                 pair, after_digit))
     characters = []
     for k, ((i, j), text, _, probability) in enumerate(chosen):
         left, right = line.pieces[i][0], line.pieces[j - 1][1]

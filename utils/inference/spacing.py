@@ -1,6 +1,7 @@
 """Where the spaces fall in a line read: every gap between two neighbours described by a few numbers (its
 width against the line's other gaps, its width measured from the pitch, the language model's odds of a
-space between the two kinds and after and before the two syllables), and a logistic model over them,
+space between the two kinds, after and before the two syllables and between a digit and the syllable after
+it), and a logistic model over them,
 fitted on training lines by train_lines.py and shipped beside the model as ``spacing.json``.
 
 Learnt rather than a fixed rule because faces differ: a space is 0.15 to 0.25 of the line height wide, and
@@ -14,21 +15,21 @@ from utils.inference.preprocess import percentiles
 from utils.io import read_json, write_json
 
 FEATURES = ('blank', 'pitched', 'narrower', 'over_usual', 'over_median', 'over_threshold', 'language_odds',
-            'both_hangul', 'few_gaps', 'after_syllable', 'before_syllable', 'syllable_pair')
-FORMAT = 'koocr-spacing-3'
+            'both_hangul', 'few_gaps', 'after_syllable', 'before_syllable', 'syllable_pair', 'after_digit')
+FORMAT = 'koocr-spacing-4'
 
 
-def gap_features(blank, pitched, threshold, odds, both_hangul, after, before, pair):
+def gap_features(blank, pitched, threshold, odds, both_hangul, after, before, pair, after_digit):
     """(gaps, len(FEATURES)) floats. ``blank``: the blank between neighbours, ``pitched``: the same
     measured from the pitch (``blank`` where the neighbours are of different kinds), both in line heights;
     ``threshold``: the line's widest usual gap by Otsu's split; ``odds``: the language model's log-odds
-    of a space between the neighbours' kinds; ``both_hangul``: booleans; ``after``, ``before``, ``pair``:
-    its ``syllable_odds`` of the neighbours."""
+    of a space between the neighbours' kinds; ``both_hangul``: booleans; ``after``, ``before``, ``pair``,
+    ``after_digit``: its ``syllable_odds`` of the neighbours."""
     narrower = np.minimum(blank, pitched)
     usual, median = percentiles(narrower, (25, 50))
     few = np.full(len(blank), 1.0 / len(blank))
     return np.stack([blank, pitched, narrower, narrower - usual, narrower - median, narrower - threshold,
-                     odds, np.asarray(both_hangul, np.float64), few, after, before, pair], axis=1)
+                     odds, np.asarray(both_hangul, np.float64), few, after, before, pair, after_digit], axis=1)
 
 
 @dataclass(frozen=True)
