@@ -77,7 +77,7 @@ def test_language_file_round_trip_and_refusals(tmp_path):
     language.save(str(path), command='test')
     loaded = LanguageModel.load(str(path))
     assert np.allclose(loaded.space, language.space, atol=1e-3)
-    for name in ('syllables', 'after', 'before', 'after_digit'):
+    for name in ('neighbours', 'syllables', 'after', 'before', 'after_digit'):
         assert np.allclose(getattr(loaded, name), getattr(language, name), atol=1e-3)
     assert loaded.pairs == language.pairs and language.pairs['다음'] == 4 and '합니' not in language.pairs
     assert loaded.spaced == language.spaced == {'음조': 3}   # pairs seen twice or more, and how often spaced
@@ -177,6 +177,23 @@ def test_the_language_model_settles_a_close_call_by_the_syllable_before():
     assert language.syllable_log_p('합', '니') > language.syllable_log_p(None, '니')
     assert language.syllable_log_p(None, '너') > language.syllable_log_p(None, '니')   # alone, 너 is commoner
     assert text(language) == '합니'
+
+
+def test_a_digit_inside_a_hangul_word_pays_for_its_unlikely_neighbours(monkeypatch):
+    """A syllable the symbol network calls a 4 (Nanum Pen's 우): between two syllables, the 4 costs what
+    its kind's rare neighbours say; after a digit, a digit costs nothing extra."""
+    monkeypatch.setattr(reading, 'SYLLABLE_PRIOR', 0.0)   # the kinds alone
+    language = LanguageModel.count(['마우스를 누르고 고릅니다 사용자 가나다', '12 34 56개'] * 3)
+    hangul, digit = kind_of('가'), kind_of('4')
+    assert language.neighbours[hangul, digit] < -1 < 1 < language.neighbours[digit, digit]
+    assert reading._prior('4', '마', language) == pytest.approx(reading.KIND_PRIOR * language.neighbours[hangul, digit])
+    assert reading._prior('4', '3', language) == 0.0 and reading._prior('4', None, language) == 0.0
+    line = segment.Line(0, 40, ((0, 35), (40, 75), (80, 115)))
+    readings = {(0, 1): [('마', 0.0, 1.0)], (1, 2): [('4', np.log(0.6), 0.6), ('우', np.log(0.3), 0.3)],
+                (2, 3): [('스', 0.0, 1.0)]}
+    text = lambda language: ''.join(c.text for c in reading._decode(line, readings, language, None))  # noqa: E731
+    assert text(None) == '마4스'
+    assert text(language) == '마우스'
 
 
 def test_train_lines_refuses_unknown_steps_and_names():

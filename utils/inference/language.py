@@ -1,5 +1,6 @@
-"""The line reader's language model: how common each syllable is, how often a space falls between two
-kinds of character (none before a full stop, one after a comma), and how much likelier than usual a space is
+"""The line reader's language model: how common each syllable is, how often two kinds of character
+neighbour each other (seldom a digit inside a Hangul word), how often a space falls between two kinds of
+character (none before a full stop, one after a comma), and how much likelier than usual a space is
 after or before each syllable (after the particle 를, seldom before the ending 다) and after a digit (none
 before the counter 개, often before a noun). Counted from training text by
 train_lines.py and shipped beside the model as ``language.json``; it only weighs readings the networks
@@ -17,7 +18,7 @@ from utils.io import read_json, write_json
 
 OPENING, CLOSING = '([{<“‘', ')]}>”’.,!?;:…'
 KINDS = ('hangul', 'digit', 'capital', 'small', 'opening', 'closing', 'mark')
-FORMAT = 'koocr-language-5'
+FORMAT = 'koocr-language-6'
 SYLLABLE_SMOOTHING = 5.0  # gaps of the average syllable's rate added to each syllable's counts
 PAIR_MIN_COUNT = 2        # pairs of syllables seen fewer times are not kept (the file stays ~300 KB)
 PAIR_SMOOTHING = 10.0     # a syllable followed this many times trusts what followed it half
@@ -40,6 +41,7 @@ def kind_of(char):
 @dataclass(frozen=True)
 class LanguageModel:
     """``space[a, b]``: the log-odds of a space between neighbours of kinds a and b (indices in KINDS);
+    ``neighbours[a, b]``: log P(b | a) - log P(b) of the kinds of two neighbours, spaces left out;
     ``syllables[s]``: log P(syllable s | a syllable), s the offset from 가; ``after[s]`` and ``before[s]``:
     the log-odds of a space after (before) syllable s less those after (before) the average syllable;
     ``after_digit[s]``: the log-odds of a space between a digit and syllable s less those before the average
@@ -47,6 +49,7 @@ class LanguageModel:
     (spaces left out), {'가나': count}, and ``spaced``: how often of those with a space between, {'가나': count}
     (pairs never spaced left out)."""
     space: np.ndarray
+    neighbours: np.ndarray
     syllables: np.ndarray
     after: np.ndarray
     before: np.ndarray
@@ -83,7 +86,10 @@ class LanguageModel:
                     spaced_pairs[a + b] += gap
         kind_gaps += smoothing
         syllables += smoothing
-        return cls(np.log(kind_gaps[..., 1] / kind_gaps[..., 0]), np.log(syllables / syllables.sum()),
+        pairs_of_kinds = kind_gaps.sum(axis=2)
+        following = pairs_of_kinds / pairs_of_kinds.sum(axis=1, keepdims=True)
+        neighbours = np.log(following / (pairs_of_kinds.sum(axis=0) / pairs_of_kinds.sum()))
+        return cls(np.log(kind_gaps[..., 1] / kind_gaps[..., 0]), neighbours, np.log(syllables / syllables.sum()),
                    _relative_odds(after), _relative_odds(before), _relative_odds(after_digit),
                    {pair: n for pair, n in sorted(pairs.items()) if n >= PAIR_MIN_COUNT},
                    {pair: n for pair, n in sorted(spaced_pairs.items()) if n and pairs[pair] >= PAIR_MIN_COUNT})
@@ -140,11 +146,12 @@ class LanguageModel:
         """From a ``save``d JSON file; a ValueError naming the file when it is not one."""
         content = read_json(path, 'a language model file')
         per_syllable = ('syllables', 'after', 'before', 'after_digit')
-        shapes = {'space': (len(KINDS), len(KINDS)), **dict.fromkeys(per_syllable, (SYLLABLE_COUNT,))}
+        shapes = {**dict.fromkeys(('space', 'neighbours'), (len(KINDS), len(KINDS))),
+                  **dict.fromkeys(per_syllable, (SYLLABLE_COUNT,))}
         try:
             if content.get('format') != FORMAT:
                 raise ValueError(f"format {content.get('format')!r}, expected {FORMAT!r}")
-            arrays = {'space': np.asarray(content['space'], np.float64)}
+            arrays = {name: np.asarray(content[name], np.float64) for name in ('space', 'neighbours')}
             for name in per_syllable:
                 seen = content[name]
                 arrays[name] = np.full(SYLLABLE_COUNT, float(seen['unseen']))
@@ -168,6 +175,7 @@ class LanguageModel:
         those seen in counting are listed and the rest share one value (the smallest log-probability, 0 odds)."""
         write_json(path, {'format': FORMAT, **record, 'kinds': list(KINDS),
                           'space': np.round(self.space, 3).tolist(),
+                          'neighbours': np.round(self.neighbours, 3).tolist(),
                           'syllables': _sparse(self.syllables, float(self.syllables.min())),
                           'after': _sparse(self.after, 0.0), 'before': _sparse(self.before, 0.0),
                           'after_digit': _sparse(self.after_digit, 0.0),

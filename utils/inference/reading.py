@@ -5,7 +5,8 @@ line's widest usual gap) says.
 
 A run's readings are its best symbol, scored log P(symbol), and the syllable network's best few, scored
 log P(Hangul) + log P(syllable) + SYLLABLE_PRIOR x (log P_language(syllable | the character before it) +
-PRIOR_CENTRE);
+PRIOR_CENTRE); and every character after another pays KIND_PRIOR x how much rarer its kind is after the other's
+than anywhere (a digit inside a Hangul word; never a bonus, so a Latin word's letters cost nothing extra);
 'not a whole character' is never a reading, so a piece of a syllable loses to the whole. A path's score is
 its readings' scores plus CHARACTER_BONUS each.
 """
@@ -36,6 +37,7 @@ PRIOR_CENTRE = 4.0
 # Added to every character's log-probability on the path: each character's costs less than 1 would otherwise
 # favour fewer, wider ones ('GI' read as 이, an apostrophe joined to the syllable after it). Training faces.
 CHARACTER_BONUS = 0.5
+KIND_PRIOR = 0.8       # training faces, language model counted without their lines: 0.3, 0.6, 1.0 tried
 HOPELESS = 6.0         # a span's reading this far below its best (log-probability) is not searched: the
                        # language model would need to favour it by 15 nats (6 / SYLLABLE_PRIOR); 8 read the same
 BEAM = 4               # the most likely last characters the path search keeps at each piece boundary
@@ -109,11 +111,15 @@ def _hopeful(found):
 
 
 def _prior(text, previous, language):
-    """SYLLABLE_PRIOR x (log P_language(text | previous) + PRIOR_CENTRE) for a syllable; 0 for a symbol or
-    without a model."""
-    if language is None or not is_syllable(text):
+    """What the language model says of ``text`` after ``previous`` (None at the start of the line): for a
+    syllable SYLLABLE_PRIOR x (log P_language(text | previous) + PRIOR_CENTRE), and for any character after
+    another KIND_PRIOR x min(0, the pointwise mutual information of their kinds); 0 without a model."""
+    if language is None:
         return 0.0
-    return SYLLABLE_PRIOR * (language.syllable_log_p(previous, text) + PRIOR_CENTRE)
+    prior = SYLLABLE_PRIOR * (language.syllable_log_p(previous, text) + PRIOR_CENTRE) if is_syllable(text) else 0.0
+    if previous is not None:
+        prior += KIND_PRIOR * min(0.0, language.neighbours[kind_of(previous), kind_of(text)])
+    return prior
 
 
 def space_threshold(gaps):
