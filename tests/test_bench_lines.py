@@ -130,3 +130,20 @@ def test_line_losses_count_each_syllable_alone_cut_by_its_box_and_in_the_line():
     assert found['syllables'] == 6 and shown == [(6, 48, 48), (6, 48, 48)]
     assert found['isolated'] == found['true_boxes'] == pytest.approx(2 / 6)   # 나 and 다 are not 가
     assert found['line'] == pytest.approx(2 / 6)                               # 다 and the last 가 dropped
+
+
+def test_line_tuning_reads_training_faces_and_checks_its_settings():
+    spec = importlib.util.spec_from_file_location('line_tuning', os.path.join(ROOT, 'bench', 'line_tuning.py'))
+    tuning = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tuning)
+    args = tuning.parse_args(['--set', 'SYLLABLE_PRIOR=0.2', 'PRIOR_CENTRE=0', '--set', 'KIND_PRIOR=0'])
+    assert args.set == [['SYLLABLE_PRIOR=0.2', 'PRIOR_CENTRE=0'], ['KIND_PRIOR=0']]
+    for wrong in ('NO_SUCH=1', 'SYLLABLE_PRIOR', 'read_lines=1'):
+        with pytest.raises(SystemExit):
+            tuning.parse_args(['--set', wrong])
+    face = bench.fonts.FontFace(BUNDLED_FONT, 0, 'KoOCR Gothic', 'Regular')
+    pool = [f'가나 {k}' for k in range(200)] + ['\u0f00 not covered']
+    found = tuning.tuning_lines({'printed': [face], 'handwriting': [face, face]}, pool)
+    assert [(group, len(lines)) for group, _, lines in found] == [('printed', 30), ('handwriting', 40),
+                                                                   ('handwriting', 40)]
+    assert found[2][2][0] == pool[tuning.OFFSET]   # the second face of a kind starts further in
