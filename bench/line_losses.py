@@ -4,7 +4,7 @@
 
 For every held-out face (bench/lines.py's faces and text, clean lines), three error rates over the same
 syllables:
-- ``isolated``: the syllable model on each syllable drawn alone (``render_glyph``, as the crawl draws them);
+- ``isolated``: the syllable model on each syllable drawn alone (``GlyphRenderer``, as the crawl draws them);
 - ``true_boxes``: the syllable model on each syllable cut from the line by its true ink box: what reading
   would get with a perfect segmenter and no symbol network;
 - ``line``: ``read_text``'s Hangul CER (edit distance over the lines' syllables).
@@ -24,7 +24,7 @@ from lines import SAMPLE_POOL, face_lines, held_out_faces  # noqa: E402
 from utils.data import corpus  # noqa: E402
 from utils.data.hangul import is_syllable  # noqa: E402
 from utils.data.lines import LineRenderer  # noqa: E402
-from utils.data.render import normalize_glyph, render_glyph  # noqa: E402
+from utils.data.render import GlyphRenderer, normalize_glyph  # noqa: E402
 from utils.evaluation.cer import cer_report  # noqa: E402
 from utils.io import write_json  # noqa: E402
 
@@ -46,6 +46,7 @@ def error_rate(ranked, truth):
 def face_losses(ocr, face, pool, lines, height):
     """{'syllables', 'isolated', 'true_boxes', 'line'} of one face's first ``lines`` lines of ``pool``."""
     renderer = LineRenderer(face.path, height, face.index)
+    glyphs = GlyphRenderer(face.path, ocr.image_size, face.index)
     cut, alone, truth, pairs = [], [], [], []
     for text in face_lines(renderer, pool, lines):
         image, boxes = renderer.render(text)
@@ -54,7 +55,7 @@ def face_losses(ocr, face, pool, lines, height):
             if is_syllable(char):
                 truth.append(char)
                 cut.append(normalize_glyph(image, ocr.image_size, box=box))
-                alone.append(render_glyph(face.path, char, ocr.image_size, face.index))
+                alone.append(glyphs.render(char))
     return dict(syllables=len(truth), isolated=error_rate(ocr.rank(np.stack(alone), 1), truth),
                 true_boxes=error_rate(ocr.rank(np.stack(cut), 1), truth), line=cer_report(pairs)['hangul'])
 
