@@ -1,10 +1,10 @@
 """The line reader's language model: how common each syllable is, how often two kinds of character
 neighbour each other (seldom a digit inside a Hangul word), how often a space falls between two kinds of
-character (none before a full stop, one after a comma), and how much likelier than usual a space is
-after or before each syllable (after the particle 를, seldom before the ending 다) and after a digit (none
-before the counter 개, often before a noun). Counted from training text by
-train_lines.py and shipped beside the model as ``language.json``; it only weighs readings the networks
-already offer, so a syllable it never saw can still be read.
+character (none before a full stop, one after a comma), and how much likelier than usual a space is after or
+before each syllable (after the particle 를, seldom before the ending 다) and between a digit and each syllable
+(none before the counter 개). Counted from training text by train_lines.py and shipped beside the model as
+``language.json``; it only weighs readings the networks already offer, so a syllable it never saw can still
+be read.
 """
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -18,13 +18,11 @@ from utils.io import read_json, write_json
 
 OPENING, CLOSING = '([{<“‘', ')]}>”’.,!?;:…'
 KINDS = ('hangul', 'digit', 'capital', 'small', 'opening', 'closing', 'mark')
+DIGIT = KINDS.index('digit')
 FORMAT = 'koocr-language-6'
 SYLLABLE_SMOOTHING = 5.0  # gaps of the average syllable's rate added to each syllable's counts
 PAIR_MIN_COUNT = 2        # pairs of syllables seen fewer times are not kept (the file stays ~300 KB)
 PAIR_SMOOTHING = 10.0     # a syllable followed this many times trusts what followed it half
-
-
-DIGIT = KINDS.index('digit')
 
 
 def kind_of(char):

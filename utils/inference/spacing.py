@@ -1,8 +1,8 @@
 """Where the spaces fall in a line read: every gap between two neighbours described by a few numbers (its
 width against the line's other gaps, its width measured from the pitch, the language model's odds of a
 space between the two kinds, after and before the two syllables and between a digit and the syllable after
-it), and a logistic model over them,
-fitted on training lines by train_lines.py and shipped beside the model as ``spacing.json``.
+it), and a logistic model over them, fitted on training lines by train_lines.py and shipped beside the model
+as ``spacing.json``.
 
 Learnt rather than a fixed rule because faces differ: a space is 0.15 to 0.25 of the line height wide, and
 the blank between two syllables of a proportional face can be as wide.
