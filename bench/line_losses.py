@@ -44,7 +44,8 @@ def error_rate(ranked, truth):
 
 
 def face_losses(ocr, face, pool, lines, height):
-    """{'syllables', 'isolated', 'true_boxes', 'line'} of one face's first ``lines`` lines of ``pool``."""
+    """{'syllables', 'isolated', 'true_boxes', 'line'} of one face's first ``lines`` lines of ``pool``, or None
+    when those hold no syllable."""
     renderer = LineRenderer(face.path, height, face.index)
     glyphs = GlyphRenderer(face.path, ocr.image_size, face.index)
     cut, alone, truth, pairs = [], [], [], []
@@ -56,6 +57,8 @@ def face_losses(ocr, face, pool, lines, height):
                 truth.append(char)
                 cut.append(normalize_glyph(image, ocr.image_size, box=box))
                 alone.append(glyphs.render(char))
+    if not truth:
+        return None
     return dict(syllables=len(truth), isolated=error_rate(ocr.rank(np.stack(alone), 1), truth),
                 true_boxes=error_rate(ocr.rank(np.stack(cut), 1), truth), line=cer_report(pairs)['hangul'])
 
@@ -70,6 +73,9 @@ def main(argv=None):
     for group, faces in held_out_faces().items():
         for face in faces:
             found = face_losses(ocr, face, pool, args.lines, args.height)
+            if found is None:
+                print(f'| {face.name} | 0 | | | |')
+                continue
             report[face.name] = dict(group=group, **found)
             print(f"| {face.name} | {found['syllables']} | {found['isolated']:.1%} | {found['true_boxes']:.1%} "
                   f"| {found['line']:.1%} |", flush=True)

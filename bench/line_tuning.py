@@ -5,8 +5,9 @@
 
 Every handwriting-style training face of the split (14) and 13 printed ones drawn at seed 11, each reading 40
 (handwriting-style) or 30 (printed) lines of ``corpus.text_lines('train', count=6000, seed=5)`` it covers,
-starting at its own offset into them, clean and with bench/lines.py's scan look. The language model is
-counted from the training text less these lines, so that their own counts cannot flatter them; the networks
+the k-th face of each kind starting k x OFFSET lines into them, clean and with bench/lines.py's scan look.
+The language model is counted from ``corpus.text_lines('train')`` less these lines, so that their own counts
+cannot flatter them (its dictionary-word lines are drawn at seed 0, the pool's at seed 5); the networks
 and the spacing model are the shipped ones. Each ``--set`` reads the set once more with constants of
 ``utils.inference.reading`` changed (they add up, in order). Prints CER overall (Hangul, non-Hangul, spaces)
 per kind and condition, their sum, and lines/s.
@@ -26,7 +27,7 @@ from utils.data import corpus, fonts  # noqa: E402
 PRINTED_FACES, FACE_SEED = 13, 11
 LINES = {'printed': 30, 'handwriting': 40}
 POOL, POOL_SEED = 6000, 5
-OFFSET = 97   # each face starts this many lines further into the pool than the one before
+OFFSET = 97   # each face starts this many lines further into the pool than the one before it of its kind
 SCAN_SEED = 1000  # face k's scan looks are drawn at SCAN_SEED + k
 
 
@@ -42,6 +43,10 @@ def parse_args(argv=None):
             name, _, value = change.partition('=')
             if not hasattr(reading, name) or not name.isupper() or not value:
                 parser.error(f'--set {change}: expected NAME=VALUE, NAME a constant of utils.inference.reading')
+            try:
+                type(getattr(reading, name))(value)
+            except ValueError:
+                parser.error(f'--set {change}: {name} is a {type(getattr(reading, name)).__name__}')
     return args
 
 

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from utils.data.lines import LineRenderer
+from utils.data.render import GlyphRenderer, normalize_glyph
 from utils.io import BUNDLED_FONT
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -113,23 +114,31 @@ def test_line_losses_count_each_syllable_alone_cut_by_its_box_and_in_the_line():
     losses = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(losses)
     pool = ['가나 A다', '가가가']
-    drawn = {LineRenderer(BUNDLED_FONT, 24).render(text)[0].tobytes(): text for text in pool}
+    renderer = LineRenderer(BUNDLED_FONT, 24)
+    drawn = {renderer.render(text)[0].tobytes(): text for text in pool}
     shown = []
 
     class Reader:   # reads every glyph as 가, and every line as its text less its last character
         image_size = 48
 
         def rank(self, glyphs, n):
-            shown.append(glyphs.shape)
+            shown.append(glyphs)
             return [['가'] for _ in glyphs]
 
         def read_text(self, image):
             return drawn[image.tobytes()][:-1]
     face = bench.fonts.FontFace(BUNDLED_FONT, 0, 'KoOCR Gothic', 'Regular')
     found = losses.face_losses(Reader(), face, pool, lines=2, height=24)
-    assert found['syllables'] == 6 and shown == [(6, 48, 48), (6, 48, 48)]
+    assert found['syllables'] == 6 and [glyphs.shape for glyphs in shown] == [(6, 48, 48), (6, 48, 48)]
+    alone = GlyphRenderer(BUNDLED_FONT, 48)
+    cut = [normalize_glyph(image, 48, box=box) for image, boxes, text in
+           ((*renderer.render(text), text) for text in pool) for char, box in zip(text, boxes) if char in '가나다']
+    assert np.array_equal(shown[0], [alone.render(c) for c in '가나다가가가'])   # each syllable drawn alone
+    assert np.array_equal(shown[1], cut)                                       # and cut by its own box
     assert found['isolated'] == found['true_boxes'] == pytest.approx(2 / 6)   # 나 and 다 are not 가
     assert found['line'] == pytest.approx(2 / 6)                               # 다 and the last 가 dropped
+    drawn[renderer.render('AB 12')[0].tobytes()] = 'AB 12'
+    assert losses.face_losses(Reader(), face, ['AB 12'], lines=1, height=24) is None   # no syllable to count
 
 
 def test_line_tuning_reads_training_faces_and_checks_its_settings():
@@ -138,7 +147,7 @@ def test_line_tuning_reads_training_faces_and_checks_its_settings():
     spec.loader.exec_module(tuning)
     args = tuning.parse_args(['--set', 'SYLLABLE_PRIOR=0.2', 'PRIOR_CENTRE=0', '--set', 'KIND_PRIOR=0'])
     assert args.set == [['SYLLABLE_PRIOR=0.2', 'PRIOR_CENTRE=0'], ['KIND_PRIOR=0']]
-    for wrong in ('NO_SUCH=1', 'SYLLABLE_PRIOR', 'read_lines=1'):
+    for wrong in ('NO_SUCH=1', 'SYLLABLE_PRIOR', 'read_lines=1', 'SYLLABLE_PRIOR=abc', 'BEAM=2.5'):
         with pytest.raises(SystemExit):
             tuning.parse_args(['--set', wrong])
     face = bench.fonts.FontFace(BUNDLED_FONT, 0, 'KoOCR Gothic', 'Regular')

@@ -84,6 +84,10 @@ def test_language_file_round_trip_and_refusals(tmp_path):
     content = json.loads(path.read_text(encoding='utf-8'))
     assert content['command'] == 'test' and len(content['syllables']['text']) == len(set(''.join(TEXT)) & {
         chr(p) for p in range(0xAC00, 0xD7A4)})
+    for damage in ({'text': 'a' + content['after_digit']['text'][1:]}, {'values': [0.5]}):  # not syllables; too few
+        path.write_text(json.dumps(content | {'after_digit': content['after_digit'] | damage}), encoding='utf-8')
+        with pytest.raises(ValueError, match='language.json: not a language model file.*after_digit'):
+            LanguageModel.load(str(path))
     content['pairs']['text'] = 'a' + content['pairs']['text'][1:]
     path.write_text(json.dumps(content), encoding='utf-8')
     with pytest.raises(ValueError, match='language.json: pairs must be two syllables'):
@@ -186,6 +190,7 @@ def test_a_digit_inside_a_hangul_word_pays_for_its_unlikely_neighbours(monkeypat
     language = LanguageModel.count(['마우스를 누르고 고릅니다 사용자 가나다', '12 34 56개'] * 3)
     hangul, digit = kind_of('가'), kind_of('4')
     assert language.neighbours[hangul, digit] < -1 < 1 < language.neighbours[digit, digit]
+    assert language.neighbours[digit, hangul] > language.neighbours[hangul, digit]   # 56개; no 가1
     assert reading._prior('4', '마', language) == pytest.approx(reading.KIND_PRIOR * language.neighbours[hangul, digit])
     assert reading._prior('4', '3', language) == 0.0 and reading._prior('4', None, language) == 0.0
     line = segment.Line(0, 40, ((0, 35), (40, 75), (80, 115)))

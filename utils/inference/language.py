@@ -152,8 +152,11 @@ class LanguageModel:
             arrays = {name: np.asarray(content[name], np.float64) for name in ('space', 'neighbours')}
             for name in per_syllable:
                 seen = content[name]
+                text = seen['text']
+                if not all(map(is_syllable, text)) or not len(set(text)) == len(text) == len(seen['values']):
+                    raise ValueError(f'{name}: its text must be distinct syllables, one per value')
                 arrays[name] = np.full(SYLLABLE_COUNT, float(seen['unseen']))
-                arrays[name][[ord(c) - FIRST_SYLLABLE for c in seen['text']]] = seen['values']
+                arrays[name][[ord(c) - FIRST_SYLLABLE for c in text]] = seen['values']
             kept = content['pairs']
             pairs = dict(zip((kept['text'][k:k + 2] for k in range(0, len(kept['text']), 2)),
                              map(int, kept['counts'].split()), strict=True))

@@ -162,7 +162,7 @@ def _gaps(line, chosen, kinds):
 
 def _decode(line, readings, language, spacing):
     """The most likely cutting and reading of one line (readings: {(i, j): [(text, score, probability)]}),
-    each syllable weighed by the language model given the character before it -> its Characters. A Viterbi
+    each character weighed by the language model given the one before it (``_prior``) -> its Characters. A Viterbi
     search over (piece boundary, last character read), keeping the BEAM best last characters at each."""
     n = len(line.pieces)
     reached = [{} for _ in range(n + 1)]   # boundary -> {last text: (score, (start, text before, probability))}
