@@ -162,6 +162,15 @@ def test_the_character_bonus_keeps_two_fair_letters_from_joining_into_a_syllable
     assert ''.join(c.text for c in reading._decode(line, readings, None, None)) == 'GI'
 
 
+def test_a_thin_digit_is_measured_from_its_cell_only_towards_the_syllable_after_it():
+    line = _line((0, 30), (44, 62), (70, 75), (89, 120))   # 가 2 1 도: a thin 1, blanks 14, 8 and 14 px
+    kinds = np.array([reading.kind_of(text) for text in '가21도'])
+    blank, pitched = reading._gaps(line, [(0, 1), (1, 2), (2, 3), (3, 4)], kinds)
+    assert blank == pytest.approx(np.array([14, 8, 14]) / 40)
+    assert pitched[0] == pytest.approx(blank[0])                      # before a number: the blank itself
+    assert pitched[2] == pytest.approx((14 - (18 - 5) / 2) / 40)      # 1 sits in a cell as wide as the 2's
+
+
 def test_spaces_are_the_wider_kind_of_gap_whatever_the_letter_spacing():
     tight = np.array([0.05, 0.06, 0.4, 0.05, 0.14, 0.42])
     assert 0.14 < reading.space_threshold(tight) < 0.4

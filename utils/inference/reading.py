@@ -144,10 +144,12 @@ def quartile(values):
 
 
 def _gaps(line, chosen, kinds):
-    """(blank, pitched): the blank between each two neighbours, in line heights, and the same measured
-    from the pitch between two syllables (or two digits): centre to centre, less the line's lower-quartile
-    pitch of that kind, plus its usual gap. A monospaced face sets syllables and digits on a regular grid,
-    so the blank beside a thin ㅣ or 1 is wide without a space; a proportional face does not."""
+    """(blank, pitched): the blank between each two neighbours, in line heights, and the same measured from
+    the pitch between two syllables (or two digits): centre to centre, less the line's lower-quartile pitch
+    of that kind, plus its usual gap; from a digit to the syllable after it, from the edge of the digit's
+    cell. A monospaced face sets syllables and digits on a regular grid, so the blank beside a thin ㅣ or 1
+    is wide without a space; a proportional face does not. Digits share one width, that of the line's
+    widest digit, so a thin 1 sits in a wide cell: '21도' has no space."""
     left = np.array([line.pieces[i][0] for i, _ in chosen], np.float64)
     right = np.array([line.pieces[j - 1][1] for _, j in chosen], np.float64)
     gaps = (left[1:] - right[:-1]) / line.height
@@ -157,6 +159,12 @@ def _gaps(line, chosen, kinds):
         same = (kinds[:-1] == kind) & (kinds[1:] == kind)
         if same.sum() >= least:
             pitched[same] = pitches[same] - quartile(pitches[same]) + quartile(gaps[same])
+    digits = kinds == kind_of('0')
+    if digits.any():
+        widths = (right - left) / line.height
+        side = np.where(digits, (widths[digits].max() - widths) / 2, 0.0)
+        unit = digits[:-1] & (kinds[1:] == kind_of('가'))
+        pitched[unit] -= side[:-1][unit]
     return gaps, pitched
 
 
