@@ -27,8 +27,9 @@ def ocr():
     return model.KoOCR()
 
 
-# Not yet read exactly (see the issue-16 note): the syllable model misreads 3 of the 11 syllables of the
-# handwriting-style line (Nanum Pen Script, a held-out face: 우리 -> 으리, 점심 -> 3%).
+# Not yet read exactly (see the issue-16 note): in the handwriting-style line (Nanum Pen Script, a held-out
+# face) the syllable model reads 우 as 으, and 점 and 심 overlap in x, so the column pieces cannot part them
+# (점심 -> 3%).
 NOT_YET_EXACT = {'line_hand.png': 0.25}  # the CER each must stay within
 
 

@@ -163,12 +163,14 @@ def test_the_character_bonus_keeps_two_fair_letters_from_joining_into_a_syllable
 
 
 def test_a_thin_digit_is_measured_from_its_cell_only_towards_the_syllable_after_it():
-    line = _line((0, 30), (44, 62), (70, 75), (89, 120))   # 가 2 1 도: a thin 1, blanks 14, 8 and 14 px
-    kinds = np.array([reading.kind_of(text) for text in '가21도'])
-    blank, pitched = reading._gaps(line, [(0, 1), (1, 2), (2, 3), (3, 4)], kinds)
-    assert blank == pytest.approx(np.array([14, 8, 14]) / 40)
+    # 가 1 2 1 도 . : two thin 1s beside a 2 18 px wide; blanks 14, 8, 8, 14 and 14 px
+    line = _line((0, 30), (44, 49), (57, 75), (83, 88), (102, 133), (147, 150))
+    kinds = np.array([reading.kind_of(text) for text in '가121도.'])
+    blank, pitched = reading._gaps(line, [(k, k + 1) for k in range(6)], kinds)
+    assert blank == pytest.approx(np.array([14, 8, 8, 14, 14]) / 40)
     assert pitched[0] == pytest.approx(blank[0])                      # before a number: the blank itself
-    assert pitched[2] == pytest.approx((14 - (18 - 5) / 2) / 40)      # 1 sits in a cell as wide as the 2's
+    assert pitched[3] == pytest.approx((14 - (18 - 5) / 2) / 40)      # 1 sits in a cell as wide as the 2's
+    assert pitched[4] == pytest.approx(blank[4])                      # a syllable's own blank is untouched
 
 
 def test_spaces_are_the_wider_kind_of_gap_whatever_the_letter_spacing():

@@ -16,12 +16,13 @@ from utils.io import read_json, write_json
 
 FEATURES = ('blank', 'pitched', 'narrower', 'over_usual', 'over_median', 'over_threshold', 'language_odds',
             'both_hangul', 'few_gaps', 'after_syllable', 'before_syllable', 'syllable_pair', 'after_digit')
-FORMAT = 'koocr-spacing-4'
+FORMAT = 'koocr-spacing-5'
 
 
 def gap_features(blank, pitched, threshold, odds, both_hangul, after, before, pair, after_digit):
     """(gaps, len(FEATURES)) floats. ``blank``: the blank between neighbours, ``pitched``: the same
-    measured from the pitch (``blank`` where the neighbours are of different kinds), both in line heights;
+    measured from the pitch, or from a digit's cell to the syllable after it (``blank`` between other
+    neighbours of different kinds), both in line heights;
     ``threshold``: the line's widest usual gap by Otsu's split; ``odds``: the language model's log-odds
     of a space between the neighbours' kinds; ``both_hangul``: booleans; ``after``, ``before``, ``pair``,
     ``after_digit``: its ``syllable_odds`` of the neighbours."""

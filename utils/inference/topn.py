@@ -50,7 +50,7 @@ def top_n_syllables(outputs, charset, n=5):
     chunks = [{name: np.asarray(v)[start:start + _CHUNK] for name, v in outputs.items()}
               for start in range(0, rows, _CHUNK)]
     rank = functools.partial(_top_n_of_chunk, jamo=jamo, n=n)
-    found = list(_pool().map(rank, chunks) if len(chunks) > 1 else map(rank, chunks))
+    found = list(_pool(os.getpid()).map(rank, chunks) if len(chunks) > 1 else map(rank, chunks))
     return np.concatenate([best for best, _ in found]), np.concatenate([probabilities for _, probabilities in found])
 
 
@@ -64,10 +64,12 @@ def _top_n_of_chunk(chunk, jamo, n):
     return best, np.exp(np.take_along_axis(scores, best, 1))
 
 
-@functools.lru_cache(maxsize=1)
-def _pool():
-    """One thread per core for ranking a batch's chunks (half the time on 2 cores)."""
-    return ThreadPoolExecutor(max_workers=os.cpu_count() or 1)
+@functools.lru_cache(maxsize=None)
+def _pool(process):
+    """One thread per usable core for ranking a batch's chunks (half the time on 2 cores), one pool per
+    process id: a forked child has none of its parent's threads, so it makes its own."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1
+    return ThreadPoolExecutor(max_workers=cores)
 
 
 def ranked(outputs, charset, n=5, probabilities=False):
