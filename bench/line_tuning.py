@@ -35,19 +35,27 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--weights', default='default', help="KoOCR's weights")
     parser.add_argument('--set', nargs='+', action='append', default=[], metavar='NAME=VALUE',
-                        help='constants of utils.inference.reading to change for one more reading of the set')
+                        help='constants of utils.inference.reading or .segment to change for one more reading '
+                             'of the set')
     args = parser.parse_args(argv)
-    from utils.inference import reading
     for changes in args.set:
         for change in changes:
             name, _, value = change.partition('=')
-            if not hasattr(reading, name) or not name.isupper() or not value:
-                parser.error(f'--set {change}: expected NAME=VALUE, NAME a constant of utils.inference.reading')
+            module = owner(name)
+            if module is None or not name.isupper() or not value:
+                parser.error(f'--set {change}: expected NAME=VALUE, NAME a constant of utils.inference.reading '
+                             'or utils.inference.segment')
             try:
-                type(getattr(reading, name))(value)
+                type(getattr(module, name))(value)
             except ValueError:
-                parser.error(f'--set {change}: {name} is a {type(getattr(reading, name)).__name__}')
+                parser.error(f'--set {change}: {name} is a {type(getattr(module, name)).__name__}')
     return args
+
+
+def owner(name):
+    """The reader's module (reading, then segment) that has the constant ``name``, or None."""
+    from utils.inference import reading, segment
+    return next((module for module in (reading, segment) if hasattr(module, name)), None)
 
 
 def tuning_faces():
@@ -94,7 +102,6 @@ def report(summary):
 def main(argv=None):
     args = parse_args(argv)
     import model  # TensorFlow: after the arguments are checked
-    from utils.inference import reading
     pool = corpus.text_lines('train', count=POOL, seed=POOL_SEED)
     chosen = tuning_lines(tuning_faces(), pool)
     ocr = model.KoOCR(weights=args.weights)
@@ -102,7 +109,8 @@ def main(argv=None):
     for changes in [[]] + args.set:
         for change in changes:
             name, _, value = change.partition('=')
-            setattr(reading, name, type(getattr(reading, name))(value))
+            module = owner(name)
+            setattr(module, name, type(getattr(module, name))(value))
         records, seconds = [], {'koocr': 0.0}
         for number, (group, face, found) in enumerate(chosen):
             more, spent = read_all({group: [face]}, found, {'koocr': ocr.read_text}, len(found), 40,

@@ -145,8 +145,9 @@ def test_line_tuning_reads_training_faces_and_checks_its_settings():
     spec = importlib.util.spec_from_file_location('line_tuning', os.path.join(ROOT, 'bench', 'line_tuning.py'))
     tuning = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tuning)
-    args = tuning.parse_args(['--set', 'SYLLABLE_PRIOR=0.2', 'PRIOR_CENTRE=0', '--set', 'KIND_PRIOR=0'])
-    assert args.set == [['SYLLABLE_PRIOR=0.2', 'PRIOR_CENTRE=0'], ['KIND_PRIOR=0']]
+    args = tuning.parse_args(['--set', 'SYLLABLE_PRIOR=0.2', 'PRIOR_CENTRE=0', '--set', 'WIDE_PIECE=0.8'])
+    assert args.set == [['SYLLABLE_PRIOR=0.2', 'PRIOR_CENTRE=0'], ['WIDE_PIECE=0.8']]
+    assert tuning.owner('WIDE_PIECE').__name__ == 'utils.inference.segment'
     for wrong in ('NO_SUCH=1', 'SYLLABLE_PRIOR', 'read_lines=1', 'SYLLABLE_PRIOR=abc', 'BEAM=2.5'):
         with pytest.raises(SystemExit):
             tuning.parse_args(['--set', wrong])

@@ -77,6 +77,18 @@ def test_touching_characters_are_cut_between_them(renderer):
     assert boxes[0][0] < cut < boxes[1][2]
 
 
+def test_neighbours_that_abut_without_touching_are_parted():
+    # Strokes of a line 30 px high: the first's last column is next to the second's first column, at other
+    # rows, so no column is blank between them; the third touches the second, one component with it.
+    band = np.zeros((30, 30), bool)
+    band[2:8, 0:12] = True      # ends at column 11
+    band[12:18, 12:20] = True   # starts at column 12, rows apart: not one component
+    band[16:20, 19:30] = True   # overlaps the second's last column
+    assert segment._pieces(band, 30) == [(0, 12), (12, 30)]
+    # A run narrower than SPLIT_PIECE is left whole: it cannot hold two syllables.
+    assert segment._pieces(band[:, :14], 30) == [(0, 14)]
+
+
 def test_candidates_join_pieces_up_to_a_width():
     line = segment.Line(0, 10, ((0, 4), (5, 9), (10, 14), (40, 60)))
     spans = segment.candidates(line)

@@ -22,6 +22,7 @@ LINE_GAP = 0.3         # of the taller run's height: a blank this thin between t
 MAX_JOIN = 4           # pieces one character may be made of
 MAX_WIDTH = 1.3        # of the line height: the widest run of pieces that may be one character
 WIDE_PIECE = 0.75     # of the line height: a piece this wide may be two characters touching (chosen on training faces)
+SPLIT_PIECE = 0.5     # of the line height: a piece this wide is parted where no component of its ink crosses
 SYMBOL_SIDE = 32       # the symbol network's input side
 OWN_SHARE = 0.25       # a component with less of its ink in a run's columns belongs to a neighbour
 OVERHANG = 0.25        # of the line height: how far past a run's columns a component of its own may reach
@@ -97,12 +98,40 @@ def _same_line(above, below, tallest):
 
 
 def _pieces(band, height):
-    """Column spans of the ink of one line, the too-wide ones cut at their thinnest columns."""
+    """Column spans of the ink of one line: runs of inked columns, those wider than SPLIT_PIECE parted
+    between connected components (``_parted``), and the too-wide ones cut at their thinnest columns."""
     profile = band.sum(axis=0)
     pieces = []
+    extents = None
     for left, right in _runs(profile > 0):
-        pieces += _cut_wide(profile, int(left), int(right), height)
+        parts = [(int(left), int(right))]
+        if right - left > SPLIT_PIECE * height:
+            if extents is None:
+                extents = _column_extents(band)
+            parts = _parted(extents, int(left), int(right))
+        for part in parts:
+            pieces += _cut_wide(profile, *part, height)
     return pieces
+
+
+def _column_extents(band):
+    """(count, 2) left and right (exclusive) columns of each connected component of the band's ink."""
+    labels, _ = ndimage.label(band, structure=np.ones((3, 3)))
+    return np.array([(found[1].start, found[1].stop) for found in ndimage.find_objects(labels)], np.int64)
+
+
+def _parted(extents, left, right):
+    """Columns ``left:right`` parted at every inner column boundary that no component crosses: two
+    neighbours that abut or overlap in height without touching (a final consonant's right edge meeting the
+    next syllable's ㅅ) leave no blank column between them, yet are apart."""
+    inside = extents[(extents[:, 0] >= left) & (extents[:, 1] <= right)]
+    crossing = np.zeros(right - left + 1, np.int64)
+    np.add.at(crossing, inside[:, 0] - left + 1, 1)
+    np.add.at(crossing, inside[:, 1] - left, -1)
+    open_components = np.cumsum(crossing)
+    cuts = [left + b for b in range(1, right - left) if open_components[b] == 0]
+    bounds = [left] + cuts + [right]
+    return list(zip(bounds[:-1], bounds[1:]))
 
 
 def _cut_wide(profile, left, right, height):
