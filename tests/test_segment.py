@@ -7,7 +7,7 @@ from conftest import FONT
 from utils.data.lines import LineRenderer
 from utils.data.symbols import FRAGMENT_CLASS, HANGUL_CLASS, SYMBOL_CLASSES, symbol_class
 from utils.inference import reading, segment
-from utils.training.symbol_data import label_run, line_examples
+from utils.training.symbol_data import label_run, line_examples, reshape_line
 
 
 @pytest.fixture(scope='module')
@@ -33,6 +33,21 @@ def test_renderer_boxes_hold_each_characters_ink(renderer):
     for left, top, right, bottom in boxes:
         covered[top:bottom, left:right] = True
     assert not (ink & ~covered).any()
+
+
+def test_reshaped_lines_keep_each_characters_ink_in_its_box(renderer):
+    gray, boxes = renderer.render('가나 A.')
+    widths, inks = set(), set()
+    for seed in range(12):
+        shaped, shaped_boxes = reshape_line(gray, boxes, np.random.default_rng(seed))
+        assert shaped.shape[0] == gray.shape[0] and len(shaped_boxes) == len(boxes)
+        covered = np.zeros(shaped.shape, bool)
+        for left, top, right, bottom in shaped_boxes:   # a pixel of bolder stroke, a pixel of resampling
+            covered[max(0, top - 2):bottom + 2, max(0, left - 2):right + 2] = True
+        assert not (shaped < 128)[~covered].any()
+        widths.add(shaped.shape[1])
+        inks.add(int((shaped < 128).sum() * gray.shape[1] / shaped.shape[1]))
+    assert len(widths) > 3 and len(inks) > 3   # condensed and widened, bolder and lighter
 
 
 def test_letter_spacing_widens_the_line(renderer):
