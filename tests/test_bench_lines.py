@@ -157,3 +157,19 @@ def test_line_tuning_reads_training_faces_and_checks_its_settings():
     assert [(group, len(lines)) for group, _, lines in found] == [('printed', 30), ('handwriting', 40),
                                                                    ('handwriting', 40)]
     assert found[2][2][0] == pool[tuning.OFFSET]   # the second face of a kind starts further in
+
+
+def test_symbols_aside_keeps_its_faces_out_of_training(monkeypatch):
+    spec = importlib.util.spec_from_file_location('symbols_aside', os.path.join(ROOT, 'bench', 'symbols_aside.py'))
+    aside = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(aside)
+    assert aside.parse_args([]).out.endswith('symbols_aside.json')
+    assert aside.parse_args(['--no-reshape']).out.endswith('symbols_aside_no_reshape.json')
+    faces = {bench.fonts.FontFace(BUNDLED_FONT, k, name, ''): ('train', 'printed')
+             for k, name in enumerate(['Other', aside.ASIDE[0]])}
+    monkeypatch.setattr(aside.fonts, 'split_faces', lambda ratio, seed: faces)
+    with pytest.raises(SystemExit, match='found 1 of the 7'):
+        aside.split_aside()
+    monkeypatch.setattr(aside, 'ASIDE', aside.ASIDE[:1])
+    train, kept = aside.split_aside()
+    assert [face.name for face in train] == ['Other'] and [face.name for face in kept] == [aside.ASIDE[0]]

@@ -95,27 +95,27 @@ def _empty():
     return np.zeros((0, segment.SYMBOL_SIDE, segment.SYMBOL_SIDE), np.uint8), np.zeros(0, np.int32)
 
 
-def examples_of(renderer, text, rng, augment=True):
-    """Render ``text`` with a random letter spacing, reshape it and photograph it mildly, cut it:
-    ``line_examples``."""
+def examples_of(renderer, text, rng, reshape=True):
+    """Render ``text`` with a random letter spacing, reshape it (``reshape_line``) and photograph it
+    mildly, cut it: ``line_examples``."""
     gray, boxes = renderer.render(text, letter_spacing=rng.uniform(-0.04, 0.12))
-    scale = 1.0
-    if augment:
+    if reshape:
         gray, boxes = reshape_line(gray, boxes, rng)
-        gray, scale = augment_line(gray, rng)
+    gray, scale = augment_line(gray, rng)
     boxes = [tuple(round(v * scale) for v in box) for box in boxes]
     return line_examples(gray, boxes, text)
 
 
-def examples(faces, texts, lines_per_face, height, seed, what):
-    """(views, classes) of ``lines_per_face`` random texts per face (those it covers), photographed."""
+def examples(faces, texts, lines_per_face, height, seed, what, reshape=True):
+    """(views, classes) of ``lines_per_face`` random texts per face (those it covers), reshaped (unless
+    ``reshape`` is False) and photographed."""
     rng = np.random.default_rng(seed)
     views, classes = [_empty()[0]], [_empty()[1]]
     for face in tqdm(faces, desc=f'{what} lines', unit='face'):
         renderer = LineRenderer(face.path, height, face.index)
         covered = [text for text in texts if renderer.covers(text)]
         for index in rng.choice(len(covered), size=min(len(covered), lines_per_face), replace=False):
-            v, c = examples_of(renderer, covered[index], rng)
+            v, c = examples_of(renderer, covered[index], rng, reshape)
             views.append(v)
             classes.append(c)
     return np.concatenate(views), np.concatenate(classes)

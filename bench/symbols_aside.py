@@ -1,0 +1,106 @@
+"""How well the line reader's symbol network reads faces it never saw, without touching the held-out faces:
+train it on the training faces less a few kept aside, then read lines in those with ``read_text``.
+
+    nice -n 10 python bench/symbols_aside.py                    # the shipped recipe (reshaped lines)
+    nice -n 10 python bench/symbols_aside.py --no-reshape       # without bench/README's reshaping
+
+The syllable network, language and spacing models are the shipped ones (trained on the aside faces too, so
+only the symbol network's share of the errors is measured fairly). Each aside face reads --lines lines of
+held-out text (seed 1, not bench/lines.py's seed 0), clean and with the scan look. Prints CER per kind and
+condition and per face; writes a JSON (--out).
+"""
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lines import CONDITIONS, GROUPS, SAMPLE_POOL, VAL_RATIO, read_all  # noqa: E402
+from utils.data import corpus, fonts  # noqa: E402
+from utils.evaluation.cer import cer_report  # noqa: E402
+from utils.io import write_json  # noqa: E402
+
+# Training faces of different families, printed and handwriting-style, plain and unusual.
+ASIDE = ('Nanum Brush Script Regular', 'UnPenheulim Regular', 'BM KIRANGHAERANG Regular', 'Bandal Regular',
+         'UnBatang Regular', 'BM DoHyeon Regular', 'LexiSaebomR Regular')
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--no-reshape', dest='reshape', action='store_false',
+                        help='train on lines photographed only, not reshaped')
+    parser.add_argument('--lines_per_face', type=int, default=100, help='training lines per training face')
+    parser.add_argument('--epochs', type=int, default=4)
+    parser.add_argument('--lines', type=int, default=40, help='lines read per aside face per condition')
+    parser.add_argument('--out', default=None, help='JSON of the results (default: bench/results/'
+                                                   'symbols_aside[_no_reshape].json)')
+    args = parser.parse_args(argv)
+    if args.out is None:
+        name = 'symbols_aside' + ('' if args.reshape else '_no_reshape') + '.json'
+        args.out = os.path.join(ROOT, 'bench', 'results', name)
+    return args
+
+
+def split_aside():
+    """(training faces less ASIDE, the ASIDE faces)."""
+    train = [face for face, (side, _) in fonts.split_faces(VAL_RATIO, seed=0).items() if side == 'train']
+    aside = [face for face in train if face.name in ASIDE]
+    if len(aside) != len(ASIDE):
+        raise SystemExit(f'bench/symbols_aside.py: found {len(aside)} of the {len(ASIDE)} faces kept aside; '
+                         'install the Korean font packages of README.md')
+    return [face for face in train if face not in aside], aside
+
+
+def train_symbols(faces, args):
+    """A symbol network trained as train_lines.py trains it, on ``faces``."""
+    import keras
+    from network.symbols import build_symbol_network
+    from utils.data.symbols import SYMBOL_CLASSES
+    from utils.inference.segment import SYMBOL_SIDE
+    from utils.training.symbol_data import examples
+    x, y = examples(faces, corpus.text_lines('train'), args.lines_per_face, 40, 0, 'training', args.reshape)
+    keras.utils.set_random_seed(0)
+    network = build_symbol_network(len(SYMBOL_CLASSES), SYMBOL_SIDE)
+    schedule = keras.optimizers.schedules.CosineDecay(0.002, args.epochs * int(np.ceil(len(x) / 128)))
+    network.compile(keras.optimizers.Adam(schedule), 'sparse_categorical_crossentropy')
+    network.fit(x[..., None], y, batch_size=128, epochs=args.epochs, verbose=2)
+    return network
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    started = time.time()
+    train, aside = split_aside()
+    network = train_symbols(train, args)
+    import model
+    ocr = model.KoOCR()
+    ocr.symbol_network = lambda views: network.predict(views[..., None].astype(np.float32), verbose=0)
+    groups = {group: [face for face in aside if GROUPS[face.kind()] == group] for group in GROUPS.values()}
+    pool = corpus.text_lines('heldout', count=SAMPLE_POOL, seed=1)
+    records, _ = read_all(groups, pool, {'koocr': ocr.read_text}, args.lines, 40, 1)
+
+    def cer_of(**match):
+        return cer_report([(r['reference'], r['readings']['koocr']) for r in records
+                           if all(r[key] == value for key, value in match.items())])
+    results = {
+        'reshape': args.reshape, 'lines_per_face': args.lines_per_face, 'epochs': args.epochs,
+        'by_kind': {group: {condition: cer_of(group=group, condition=condition) for condition in CONDITIONS}
+                    for group in groups},
+        'by_face': {face.name: cer_of(font=face.name) for face in aside},
+        'seconds': round(time.time() - started)}
+    write_json(args.out, results)
+    for group, by_condition in results['by_kind'].items():
+        for condition, report in by_condition.items():
+            print(f"{group} {condition}: CER {report['overall']:.2%} (Hangul {report['hangul']:.2%}, "
+                  f"non-Hangul {report['non_hangul']:.1%}, spaces {report['spaces']:.1%})")
+    for name, report in results['by_face'].items():
+        print(f"  {name}: {report['overall']:.2%}")
+    print(f'wrote {args.out}')
+
+
+if __name__ == '__main__':
+    main()
