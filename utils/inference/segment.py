@@ -2,9 +2,9 @@
 one character: the candidates the line reader scores (see ``utils/inference/reading.py``).
 
 Hangul syllables are about as wide as the line is high and mostly stand apart, but some fall into two
-pieces (이: ㅇ and ㅣ), and tight faces let neighbours touch. So a line is over-cut, at every blank column
-and at the thinnest columns of a piece too wide to be one character, and the reader chooses which runs
-of pieces to join.
+pieces (이: ㅇ and ㅣ), and tight faces let neighbours touch or abut. So a line is over-cut, at every
+blank column, between connected components that no column joins, and at the thinnest columns of a piece
+too wide to be one character, and the reader chooses which runs of pieces to join.
 """
 import functools
 from dataclasses import dataclass
