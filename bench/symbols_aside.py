@@ -35,12 +35,14 @@ def parse_args(argv=None):
                         help='train on lines photographed only, not reshaped')
     parser.add_argument('--lines_per_face', type=int, default=100, help='training lines per training face')
     parser.add_argument('--epochs', type=int, default=4)
+    parser.add_argument('--width', type=int, default=16, help="the symbol network's first convolutions' filters")
     parser.add_argument('--lines', type=int, default=40, help='lines read per aside face per condition')
     parser.add_argument('--out', default=None, help='JSON of the results (default: bench/results/'
                                                    'symbols_aside[_no_reshape].json)')
     args = parser.parse_args(argv)
     if args.out is None:
-        name = 'symbols_aside' + ('' if args.reshape else '_no_reshape') + '.json'
+        name = 'symbols_aside' + ('' if args.reshape else '_no_reshape') + ('' if args.width == 16 else
+                                                                             f'_width{args.width}') + '.json'
         args.out = os.path.join(ROOT, 'bench', 'results', name)
     return args
 
@@ -64,7 +66,7 @@ def train_symbols(faces, args):
     from utils.training.symbol_data import examples
     x, y = examples(faces, corpus.text_lines('train'), args.lines_per_face, 40, 0, 'training', args.reshape)
     keras.utils.set_random_seed(0)
-    network = build_symbol_network(len(SYMBOL_CLASSES), SYMBOL_SIDE)
+    network = build_symbol_network(len(SYMBOL_CLASSES), SYMBOL_SIDE, width=args.width)
     schedule = keras.optimizers.schedules.CosineDecay(0.002, args.epochs * int(np.ceil(len(x) / 128)))
     network.compile(keras.optimizers.Adam(schedule), 'sparse_categorical_crossentropy')
     network.fit(x[..., None], y, batch_size=128, epochs=args.epochs, verbose=2)
@@ -87,7 +89,7 @@ def main(argv=None):
         return cer_report([(r['reference'], r['readings']['koocr']) for r in records
                            if all(r[key] == value for key, value in match.items())])
     results = {
-        'reshape': args.reshape, 'lines_per_face': args.lines_per_face, 'epochs': args.epochs,
+        'reshape': args.reshape, 'width': args.width, 'lines_per_face': args.lines_per_face, 'epochs': args.epochs,
         'by_kind': {group: {condition: cer_of(group=group, condition=condition) for condition in CONDITIONS}
                     for group in groups},
         'by_face': {face.name: cer_of(font=face.name) for face in aside},
