@@ -98,7 +98,7 @@ def train_symbols(args, train_faces, val_faces, texts, command):
     started = time.time()
     x, y = examples(train_faces, texts, args.lines_per_face, args.height, args.seed, 'training')
     val_x, val_y = examples(val_faces, text_lines('heldout'), args.val_lines_per_face, args.height,
-                            args.seed + 1, 'held-out')
+                            args.seed + 1, 'held-out', sprinkle=False)
     keras.utils.set_random_seed(args.seed)
     network = build_symbol_network(len(SYMBOL_CLASSES), SYMBOL_SIDE)
     steps = args.epochs * int(np.ceil(len(x) / args.batch_size))

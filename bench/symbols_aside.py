@@ -1,8 +1,9 @@
 """How well the line reader's symbol network reads faces it never saw, without touching the held-out faces:
 train it on the training faces less a few kept aside, then read lines in those with ``read_text``.
 
-    nice -n 10 python bench/symbols_aside.py                    # the shipped recipe (reshaped lines)
-    nice -n 10 python bench/symbols_aside.py --no-reshape       # without bench/README's reshaping
+    nice -n 10 python bench/symbols_aside.py                    # the shipped recipe (symbols sprinkled)
+    nice -n 10 python bench/symbols_aside.py --no-sprinkle      # the text's own symbols only
+    nice -n 10 python bench/symbols_aside.py --reshape          # lines reshaped as well (bench/README.md)
 
 The syllable network, language and spacing models are the shipped ones (trained on the aside faces too, so
 only the symbol network's share of the errors is measured fairly). Each aside face reads --lines lines of
@@ -31,8 +32,10 @@ ASIDE = ('Nanum Brush Script Regular', 'UnPenheulim Regular', 'BM KIRANGHAERANG 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--no-reshape', dest='reshape', action='store_false',
-                        help='train on lines photographed only, not reshaped')
+    parser.add_argument('--no-sprinkle', dest='sprinkle', action='store_false',
+                        help="train on the text's own symbols only (symbol_data.sprinkle_symbols)")
+    parser.add_argument('--reshape', action='store_true',
+                        help='reshape the training lines too (symbol_data.reshape_line)')
     parser.add_argument('--lines_per_face', type=int, default=100, help='training lines per training face')
     parser.add_argument('--epochs', type=int, default=4)
     parser.add_argument('--width', type=int, default=16, help="the symbol network's first convolutions' filters")
@@ -41,8 +44,8 @@ def parse_args(argv=None):
                                                    'symbols_aside[_no_reshape].json)')
     args = parser.parse_args(argv)
     if args.out is None:
-        name = 'symbols_aside' + ('' if args.reshape else '_no_reshape') + ('' if args.width == 16 else
-                                                                             f'_width{args.width}') + '.json'
+        name = ('symbols_aside' + ('' if args.sprinkle else '_no_sprinkle') + ('_reshape' if args.reshape else '')
+                + ('' if args.width == 16 else f'_width{args.width}') + '.json')
         args.out = os.path.join(ROOT, 'bench', 'results', name)
     return args
 
@@ -64,7 +67,8 @@ def train_symbols(faces, args):
     from utils.data.symbols import SYMBOL_CLASSES
     from utils.inference.segment import SYMBOL_SIDE
     from utils.training.symbol_data import examples
-    x, y = examples(faces, corpus.text_lines('train'), args.lines_per_face, 40, 0, 'training', args.reshape)
+    x, y = examples(faces, corpus.text_lines('train'), args.lines_per_face, 40, 0, 'training', args.sprinkle,
+                    args.reshape)
     keras.utils.set_random_seed(0)
     network = build_symbol_network(len(SYMBOL_CLASSES), SYMBOL_SIDE, width=args.width)
     schedule = keras.optimizers.schedules.CosineDecay(0.002, args.epochs * int(np.ceil(len(x) / 128)))
@@ -89,7 +93,8 @@ def main(argv=None):
         return cer_report([(r['reference'], r['readings']['koocr']) for r in records
                            if all(r[key] == value for key, value in match.items())])
     results = {
-        'reshape': args.reshape, 'width': args.width, 'lines_per_face': args.lines_per_face, 'epochs': args.epochs,
+        'sprinkle': args.sprinkle, 'reshape': args.reshape, 'width': args.width,
+        'lines_per_face': args.lines_per_face, 'epochs': args.epochs,
         'by_kind': {group: {condition: cer_of(group=group, condition=condition) for condition in CONDITIONS}
                     for group in groups},
         'by_face': {face.name: cer_of(font=face.name) for face in aside},

@@ -164,7 +164,7 @@ def test_symbols_aside_keeps_its_faces_out_of_training(monkeypatch):
     aside = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(aside)
     assert aside.parse_args([]).out.endswith('symbols_aside.json')
-    assert aside.parse_args(['--no-reshape']).out.endswith('symbols_aside_no_reshape.json')
+    assert aside.parse_args(['--no-sprinkle', '--reshape']).out.endswith('symbols_aside_no_sprinkle_reshape.json')
     assert aside.parse_args(['--width', '24']).out.endswith('symbols_aside_width24.json')
     faces = {bench.fonts.FontFace(BUNDLED_FONT, k, name, ''): ('train', 'printed')
              for k, name in enumerate(['Other', aside.ASIDE[0]])}

@@ -7,7 +7,7 @@ from conftest import FONT
 from utils.data.lines import LineRenderer
 from utils.data.symbols import FRAGMENT_CLASS, HANGUL_CLASS, SYMBOL_CLASSES, symbol_class
 from utils.inference import reading, segment
-from utils.training.symbol_data import label_run, line_examples, reshape_line
+from utils.training.symbol_data import label_run, line_examples, reshape_line, sprinkle_symbols
 
 
 @pytest.fixture(scope='module')
@@ -48,6 +48,20 @@ def test_reshaped_lines_keep_each_characters_ink_in_its_box(renderer):
         widths.add(shaped.shape[1])
         inks.add(int((shaped < 128).sum() * gray.shape[1] / shaped.shape[1]))
     assert len(widths) > 3 and len(inks) > 3   # condensed and widened, bolder and lighter
+
+
+def test_sprinkled_symbols_sit_at_word_edges_and_reach_the_rare_ones():
+    from utils.data.symbols import SYMBOLS
+    rng = np.random.default_rng(0)
+    seen = set()
+    for _ in range(2000):
+        text = sprinkle_symbols('가나 다라', rng)
+        words = text.split(' ')
+        assert len(words) == 2 and [w.strip(SYMBOLS) for w in words] == ['가나', '다라']
+        added = ''.join(w.replace('가나', '').replace('다라', '') for w in words)
+        assert 1 <= len(added) <= 3
+        seen.update(added)
+    assert seen == set(SYMBOLS)   # every symbol, the Korean marks included
 
 
 def test_letter_spacing_widens_the_line(renderer):

@@ -10,9 +10,10 @@ from scipy import ndimage
 from tqdm import tqdm
 
 from utils.data.lines import LineRenderer
-from utils.data.symbols import FRAGMENT_CLASS, symbol_class
+from utils.data.symbols import FRAGMENT_CLASS, SYMBOLS, symbol_class
 from utils.inference import segment
 
+SPRINKLED = 0.5   # the share of training lines given extra symbols (``sprinkle_symbols``)
 COVERED = 0.3   # a character overlapped over this much of its width is in a run
 EDGE = 0.06     # of the line height (2 px at least): how far inside a character's ink box a run may end
 SLACK = 0.12    # of the line height: ink beyond the character a run may still hold and count as it
@@ -38,6 +39,18 @@ def augment_line(gray, rng):
         Image.fromarray(array).save(buffer, 'JPEG', quality=int(rng.integers(40, 95)))
         array = np.asarray(Image.open(buffer).convert('L'))
     return array, scale
+
+
+def sprinkle_symbols(text, rng):
+    """``text`` with one to three symbols, drawn evenly from every symbol, put at word edges: the help pages
+    hold hundreds of full stops for each apostrophe and no ※ at all, and the network must see every mark
+    in many faces. Only the symbol network trains on these; the language model counts the text as it is."""
+    words = text.split(' ')
+    for _ in range(rng.integers(1, 4)):
+        k = int(rng.integers(len(words)))
+        symbol = SYMBOLS[rng.integers(len(SYMBOLS))]
+        words[k] = symbol + words[k] if rng.random() < 0.5 else words[k] + symbol
+    return ' '.join(words)
 
 
 def reshape_line(gray, boxes, rng):
@@ -95,9 +108,9 @@ def _empty():
     return np.zeros((0, segment.SYMBOL_SIDE, segment.SYMBOL_SIDE), np.uint8), np.zeros(0, np.int32)
 
 
-def examples_of(renderer, text, rng, reshape=True):
-    """Render ``text`` with a random letter spacing, reshape it (``reshape_line``) and photograph it
-    mildly, cut it: ``line_examples``."""
+def examples_of(renderer, text, rng, reshape=False):
+    """Render ``text`` with a random letter spacing, reshape it (``reshape_line``, when asked) and photograph
+    it mildly, cut it: ``line_examples``."""
     gray, boxes = renderer.render(text, letter_spacing=rng.uniform(-0.04, 0.12))
     if reshape:
         gray, boxes = reshape_line(gray, boxes, rng)
@@ -106,16 +119,21 @@ def examples_of(renderer, text, rng, reshape=True):
     return line_examples(gray, boxes, text)
 
 
-def examples(faces, texts, lines_per_face, height, seed, what, reshape=True):
-    """(views, classes) of ``lines_per_face`` random texts per face (those it covers), reshaped (unless
-    ``reshape`` is False) and photographed."""
+def examples(faces, texts, lines_per_face, height, seed, what, sprinkle=True, reshape=False):
+    """(views, classes) of ``lines_per_face`` random texts per face (those it covers), SPRINKLED of them
+    given extra symbols (unless ``sprinkle`` is False; those the face covers), reshaped when asked, and
+    photographed."""
     rng = np.random.default_rng(seed)
     views, classes = [_empty()[0]], [_empty()[1]]
     for face in tqdm(faces, desc=f'{what} lines', unit='face'):
         renderer = LineRenderer(face.path, height, face.index)
         covered = [text for text in texts if renderer.covers(text)]
         for index in rng.choice(len(covered), size=min(len(covered), lines_per_face), replace=False):
-            v, c = examples_of(renderer, covered[index], rng, reshape)
+            text = covered[index]
+            if sprinkle and rng.random() < SPRINKLED:
+                sprinkled = sprinkle_symbols(text, rng)
+                text = sprinkled if renderer.covers(sprinkled) else text
+            v, c = examples_of(renderer, text, rng, reshape)
             views.append(v)
             classes.append(c)
     return np.concatenate(views), np.concatenate(classes)
