@@ -174,3 +174,16 @@ def test_symbols_aside_keeps_its_faces_out_of_training(monkeypatch):
     monkeypatch.setattr(aside, 'ASIDE', aside.ASIDE[:1])
     train, kept = aside.split_aside()
     assert [face.name for face in train] == ['Other'] and [face.name for face in kept] == [aside.ASIDE[0]]
+
+
+def test_symbol_runs_shares_count_each_kind_of_run():
+    spec = importlib.util.spec_from_file_location('symbol_runs', os.path.join(ROOT, 'bench', 'symbol_runs.py'))
+    runs = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(runs)
+    from utils.data.symbols import SYMBOL_CLASSES
+    apostrophe, digit = SYMBOL_CLASSES.index("'"), SYMBOL_CLASSES.index('1')
+    classes = np.array([0, 0, 1, apostrophe, digit])
+    predicted = np.array([0, 1, 1, 1, digit])
+    found = runs.shares(predicted, classes)
+    assert found['all'] == (0.6, 5) and found['hangul'] == (0.5, 2) and found['fragment'] == (1.0, 1)
+    assert found['symbols'] == (0.5, 2) and found['rare'] == (0.0, 1)
