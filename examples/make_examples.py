@@ -13,6 +13,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 BUNDLED = os.path.join(HERE, '..', 'files', 'KoOCRGothic-Regular.ttf')
 PEN = '/usr/share/fonts/truetype/nanum/NanumPen.ttf'          # fonts-nanum
 PILGI = '/usr/share/fonts/truetype/unfonts-core/UnPilgi.ttf'  # fonts-unfonts-core
+DOTUM = '/usr/share/fonts/truetype/unfonts-core/UnDotum.ttf'  # fonts-unfonts-core: has the Korean marks
 
 # (file, syllable, font, size (w, h), ink colour, paper colour, kind)
 EXAMPLES = [
@@ -32,6 +33,7 @@ LINES = [
     ('line_mixed.png', ['KoOCR 2.0 버전을 설치하세요!'], BUNDLED, 0, 255, 'printed'),
     ('line_hand.png', ['우리 내일 같이 점심 먹자'], PEN, 20, 250, 'handwriting-style'),
     ('line_inverted.png', ['흰 글씨와 검은 바탕'], BUNDLED, 255, 30, 'printed'),
+    ('line_marks.png', ['※ 참고: 가·나의 “인용” 1～5쪽…'], DOTUM, 0, 255, 'printed'),
     ('paragraph.png', ['한국어 문장을 읽습니다.', '두 줄도 읽을 수 있어요.'], BUNDLED, 0, 255, 'printed'),
 ]
 
