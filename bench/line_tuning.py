@@ -34,6 +34,8 @@ SCAN_SEED = 1000  # face k's scan looks are drawn at SCAN_SEED + k
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--weights', default='default', help="KoOCR's weights")
+    parser.add_argument('--runtime', default='auto', choices=('auto', 'keras'),
+                        help="'keras': read with the float networks, not their int8 twins")
     parser.add_argument('--set', nargs='+', action='append', default=[], metavar='NAME=VALUE',
                         help='constants of utils.inference.reading or .segment to change for one more reading '
                              'of the set')
@@ -104,7 +106,7 @@ def main(argv=None):
     import model  # TensorFlow: after the arguments are checked
     pool = corpus.text_lines('train', count=POOL, seed=POOL_SEED)
     chosen = tuning_lines(tuning_faces(), pool)
-    ocr = model.KoOCR(weights=args.weights)
+    ocr = model.KoOCR(weights=args.weights, runtime=args.runtime)
     ocr.line_models = (language_without([t for _, _, found in chosen for t in found]), ocr._line_models()[1])
     for changes in [[]] + args.set:
         for change in changes:

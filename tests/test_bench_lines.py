@@ -148,6 +148,7 @@ def test_line_tuning_reads_training_faces_and_checks_its_settings():
     args = tuning.parse_args(['--set', 'SYLLABLE_PRIOR=0.2', 'PRIOR_CENTRE=0', '--set', 'WIDE_PIECE=0.8'])
     assert args.set == [['SYLLABLE_PRIOR=0.2', 'PRIOR_CENTRE=0'], ['WIDE_PIECE=0.8']]
     assert tuning.owner('WIDE_PIECE').__name__ == 'utils.inference.segment'
+    assert tuning.parse_args([]).runtime == 'auto' and tuning.parse_args(['--runtime', 'keras']).runtime == 'keras'
     for wrong in ('NO_SUCH=1', 'SYLLABLE_PRIOR', 'read_lines=1', 'SYLLABLE_PRIOR=abc', 'BEAM=2.5'):
         with pytest.raises(SystemExit):
             tuning.parse_args(['--set', wrong])
