@@ -85,12 +85,9 @@ def count_language(texts, path, command):
 
 def train_symbols(args, train_faces, val_faces, texts, command):
     import keras
-    import numpy as np
 
-    from network.symbols import build_symbol_network
+    from network.symbols import train_symbol_network
     from utils.data.corpus import text_lines
-    from utils.data.symbols import SYMBOL_CLASSES
-    from utils.inference.segment import SYMBOL_SIDE
     from utils.io import write_json
     from utils.training.callbacks import save_model
     from utils.training.symbol_data import examples
@@ -98,14 +95,9 @@ def train_symbols(args, train_faces, val_faces, texts, command):
     started = time.time()
     x, y = examples(train_faces, texts, args.lines_per_face, args.height, args.seed, 'training')
     val_x, val_y = examples(val_faces, text_lines('heldout'), args.val_lines_per_face, args.height,
-                            args.seed + 1, 'held-out', sprinkle=False)
-    keras.utils.set_random_seed(args.seed)
-    network = build_symbol_network(len(SYMBOL_CLASSES), SYMBOL_SIDE)
-    steps = args.epochs * int(np.ceil(len(x) / args.batch_size))
-    schedule = keras.optimizers.schedules.CosineDecay(args.learning_rate, steps)
-    network.compile(keras.optimizers.Adam(schedule), 'sparse_categorical_crossentropy', metrics=['accuracy'])
-    history = network.fit(x[..., None], y, batch_size=args.batch_size, epochs=args.epochs, verbose=2,
-                          validation_data=(val_x[..., None], val_y))
+                            args.seed + 1, 'held-out', sprinkled=0)
+    network, history = train_symbol_network(x, y, args.epochs, args.batch_size, args.learning_rate, args.seed,
+                                            validation=(val_x, val_y))
     bare = keras.Model.from_config(network.get_config())  # without the optimizer: a third of the size
     bare.set_weights(network.get_weights())
     save_model(bare, args.out)

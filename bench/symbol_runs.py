@@ -12,6 +12,8 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lines import VAL_RATIO  # noqa: E402
 from utils.data import corpus, fonts  # noqa: E402
 from utils.data.symbols import FRAGMENT_CLASS, HANGUL_CLASS, SYMBOL_CLASSES  # noqa: E402
 
@@ -41,10 +43,9 @@ def main(argv=None):
     import keras
     import network.layers  # noqa: F401  (registers the symbol network's layers)
     from utils.training import symbol_data
-    faces = [face for face, (side, _) in fonts.split_faces(0.15, seed=0).items() if side == 'train']
-    symbol_data.SPRINKLED = 1.0
+    faces = [face for face, (side, _) in fonts.split_faces(VAL_RATIO, seed=0).items() if side == 'train']
     views, classes = symbol_data.examples(faces, corpus.text_lines('train', count=3000, seed=TEXT_SEED),
-                                          args.lines, 40, SEED, 'lines')
+                                          args.lines, 40, SEED, 'lines', sprinkled=1.0)
     for path in args.networks:
         predicted = keras.models.load_model(path).predict(views[..., None].astype(np.float32), verbose=0).argmax(1)
         found = shares(predicted, classes)

@@ -20,7 +20,7 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lines import CONDITIONS, GROUPS, SAMPLE_POOL, VAL_RATIO, read_all  # noqa: E402
+from lines import CONDITIONS, GROUPS, SAMPLE_POOL, VAL_RATIO, percent, read_all  # noqa: E402
 from utils.data import corpus, fonts  # noqa: E402
 from utils.evaluation.cer import cer_report  # noqa: E402
 from utils.io import write_json  # noqa: E402
@@ -40,8 +40,8 @@ def parse_args(argv=None):
     parser.add_argument('--epochs', type=int, default=4)
     parser.add_argument('--width', type=int, default=16, help="the symbol network's first convolutions' filters")
     parser.add_argument('--lines', type=int, default=40, help='lines read per aside face per condition')
-    parser.add_argument('--out', default=None, help='JSON of the results (default: bench/results/'
-                                                   'symbols_aside[_no_reshape].json)')
+    parser.add_argument('--out', default=None, help='JSON of the results (default: bench/results/symbols_aside'
+                                                   '[_no_sprinkle][_reshape][_widthN].json)')
     args = parser.parse_args(argv)
     if args.out is None:
         name = ('symbols_aside' + ('' if args.sprinkle else '_no_sprinkle') + ('_reshape' if args.reshape else '')
@@ -62,19 +62,11 @@ def split_aside():
 
 def train_symbols(faces, args):
     """A symbol network trained as train_lines.py trains it, on ``faces``."""
-    import keras
-    from network.symbols import build_symbol_network
-    from utils.data.symbols import SYMBOL_CLASSES
-    from utils.inference.segment import SYMBOL_SIDE
-    from utils.training.symbol_data import examples
-    x, y = examples(faces, corpus.text_lines('train'), args.lines_per_face, 40, 0, 'training', args.sprinkle,
-                    args.reshape)
-    keras.utils.set_random_seed(0)
-    network = build_symbol_network(len(SYMBOL_CLASSES), SYMBOL_SIDE, width=args.width)
-    schedule = keras.optimizers.schedules.CosineDecay(0.002, args.epochs * int(np.ceil(len(x) / 128)))
-    network.compile(keras.optimizers.Adam(schedule), 'sparse_categorical_crossentropy')
-    network.fit(x[..., None], y, batch_size=128, epochs=args.epochs, verbose=2)
-    return network
+    from network.symbols import train_symbol_network
+    from utils.training.symbol_data import SPRINKLED, examples
+    x, y = examples(faces, corpus.text_lines('train'), args.lines_per_face, 40, 0, 'training',
+                    SPRINKLED if args.sprinkle else 0, args.reshape)
+    return train_symbol_network(x, y, args.epochs, width=args.width)[0]
 
 
 def main(argv=None):
@@ -102,10 +94,10 @@ def main(argv=None):
     write_json(args.out, results)
     for group, by_condition in results['by_kind'].items():
         for condition, report in by_condition.items():
-            print(f"{group} {condition}: CER {report['overall']:.2%} (Hangul {report['hangul']:.2%}, "
-                  f"non-Hangul {report['non_hangul']:.1%}, spaces {report['spaces']:.1%})")
+            print(f"{group} {condition}: CER {percent(report['overall'])} (Hangul {percent(report['hangul'])}, "
+                  f"non-Hangul {percent(report['non_hangul'])}, spaces {percent(report['spaces'])})")
     for name, report in results['by_face'].items():
-        print(f"  {name}: {report['overall']:.2%}")
+        print(f"  {name}: {percent(report['overall'])}")
     print(f'wrote {args.out}')
 
 

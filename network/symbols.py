@@ -31,3 +31,20 @@ def build_symbol_network(classes, side=32, width=16, dropout=0.3):
     x = keras.layers.Dense(256, activation='relu', name='fc')(x)
     outputs = keras.layers.Dense(classes, activation='softmax', name='symbol')(x)
     return keras.Model(inputs, outputs, name='symbol_network')
+
+
+def train_symbol_network(views, classes, epochs, batch_size=128, learning_rate=0.002, seed=0, width=16,
+                         validation=None):
+    """(network, history): a symbol network over every symbol class, fitted to uint8 (N, side, side) views
+    and their classes by Adam on a cosine schedule; ``validation``: (views, classes) scored each epoch."""
+    import numpy as np
+
+    from utils.data.symbols import SYMBOL_CLASSES
+    keras.utils.set_random_seed(seed)
+    network = build_symbol_network(len(SYMBOL_CLASSES), views.shape[1], width=width)
+    steps = epochs * int(np.ceil(len(views) / batch_size))
+    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, steps)
+    network.compile(keras.optimizers.Adam(schedule), 'sparse_categorical_crossentropy', metrics=['accuracy'])
+    history = network.fit(views[..., None], classes, batch_size=batch_size, epochs=epochs, verbose=2,
+                          validation_data=None if validation is None else (validation[0][..., None], validation[1]))
+    return network, history

@@ -28,8 +28,7 @@ def ocr():
 
 
 # Not yet read exactly (see the issue-16 note): in the handwriting-style line (Nanum Pen Script, a held-out
-# face) the syllable model reads 우 as 으, and 점 and 심 overlap in x, so the column pieces cannot part them
-# (점심 -> 3%).
+# face) the syllable model reads 우 as 으.
 NOT_YET_EXACT = {'line_hand.png': 0.1}  # the CER each must stay within: 우 read as 으
 
 

@@ -249,3 +249,14 @@ def test_a_syllable_crop_takes_its_own_components_whole_and_leaves_the_neighbour
     low = 28 - reach
     assert (second[8:16, 27 - low] == 0).all()           # its own edge, left of its columns
     assert (second[18:20, 28 - low:30 - low] == 255).all()  # the neighbour's tick turned to paper
+
+
+def test_training_examples_hold_sprinkled_symbols_only_when_asked():
+    from utils.data.fonts import FontFace
+    from utils.training.symbol_data import examples
+    face = FontFace(FONT, 0, 'Test', 'Regular')
+    texts = ['가나 다라', '마바 사아', '자차 카타', '파하 가나']
+    plain = examples([face], texts, 4, 40, 0, 'test', sprinkled=0)[1]
+    sprinkled = examples([face], texts, 4, 40, 0, 'test', sprinkled=1.0)[1]
+    assert set(plain) <= {HANGUL_CLASS, FRAGMENT_CLASS}
+    assert set(sprinkled) - {HANGUL_CLASS, FRAGMENT_CLASS}   # some symbol the face covers was drawn

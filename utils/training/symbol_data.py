@@ -119,9 +119,9 @@ def examples_of(renderer, text, rng, reshape=False):
     return line_examples(gray, boxes, text)
 
 
-def examples(faces, texts, lines_per_face, height, seed, what, sprinkle=True, reshape=False):
-    """(views, classes) of ``lines_per_face`` random texts per face (those it covers), SPRINKLED of them
-    given extra symbols (unless ``sprinkle`` is False; those the face covers), reshaped when asked, and
+def examples(faces, texts, lines_per_face, height, seed, what, sprinkled=SPRINKLED, reshape=False):
+    """(views, classes) of ``lines_per_face`` random texts per face (those it covers), the share
+    ``sprinkled`` of them given extra symbols (those the face covers), reshaped when asked, and
     photographed."""
     rng = np.random.default_rng(seed)
     views, classes = [_empty()[0]], [_empty()[1]]
@@ -130,9 +130,9 @@ def examples(faces, texts, lines_per_face, height, seed, what, sprinkle=True, re
         covered = [text for text in texts if renderer.covers(text)]
         for index in rng.choice(len(covered), size=min(len(covered), lines_per_face), replace=False):
             text = covered[index]
-            if sprinkle and rng.random() < SPRINKLED:
-                sprinkled = sprinkle_symbols(text, rng)
-                text = sprinkled if renderer.covers(sprinkled) else text
+            if sprinkled and rng.random() < sprinkled:
+                decorated = sprinkle_symbols(text, rng)
+                text = decorated if renderer.covers(decorated) else text
             v, c = examples_of(renderer, text, rng, reshape)
             views.append(v)
             classes.append(c)
