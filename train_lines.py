@@ -88,6 +88,7 @@ def train_symbols(args, train_faces, val_faces, texts, command):
 
     from network.symbols import train_symbol_network
     from utils.data.corpus import text_lines
+    from utils.data.symbols import SYMBOL_CLASSES
     from utils.io import write_json
     from utils.training.callbacks import save_model
     from utils.training.symbol_data import examples
@@ -96,8 +97,8 @@ def train_symbols(args, train_faces, val_faces, texts, command):
     x, y = examples(train_faces, texts, args.lines_per_face, args.height, args.seed, 'training')
     val_x, val_y = examples(val_faces, text_lines('heldout'), args.val_lines_per_face, args.height,
                             args.seed + 1, 'held-out', sprinkled=0)
-    network, history = train_symbol_network(x, y, args.epochs, args.batch_size, args.learning_rate, args.seed,
-                                            validation=(val_x, val_y))
+    network, history = train_symbol_network(x, y, len(SYMBOL_CLASSES), args.epochs, args.batch_size,
+                                            args.learning_rate, args.seed, validation=(val_x, val_y))
     bare = keras.Model.from_config(network.get_config())  # without the optimizer: a third of the size
     bare.set_weights(network.get_weights())
     save_model(bare, args.out)

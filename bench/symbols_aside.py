@@ -63,10 +63,11 @@ def split_aside():
 def train_symbols(faces, args):
     """A symbol network trained as train_lines.py trains it, on ``faces``."""
     from network.symbols import train_symbol_network
+    from utils.data.symbols import SYMBOL_CLASSES
     from utils.training.symbol_data import SPRINKLED, examples
     x, y = examples(faces, corpus.text_lines('train'), args.lines_per_face, 40, 0, 'training',
                     SPRINKLED if args.sprinkle else 0, args.reshape)
-    return train_symbol_network(x, y, args.epochs, width=args.width)[0]
+    return train_symbol_network(x, y, len(SYMBOL_CLASSES), args.epochs, width=args.width)[0]
 
 
 def main(argv=None):

@@ -33,15 +33,14 @@ def build_symbol_network(classes, side=32, width=16, dropout=0.3):
     return keras.Model(inputs, outputs, name='symbol_network')
 
 
-def train_symbol_network(views, classes, epochs, batch_size=128, learning_rate=0.002, seed=0, width=16,
-                         validation=None):
-    """(network, history): a symbol network over every symbol class, fitted to uint8 (N, side, side) views
-    and their classes by Adam on a cosine schedule; ``validation``: (views, classes) scored each epoch."""
+def train_symbol_network(views, classes, class_count, epochs, batch_size=128, learning_rate=0.002, seed=0,
+                         width=16, validation=None):
+    """(network, history): a symbol network over ``class_count`` classes, fitted to uint8 (N, side, side)
+    views and their classes by Adam on a cosine schedule; ``validation``: (views, classes) scored each epoch."""
     import numpy as np
 
-    from utils.data.symbols import SYMBOL_CLASSES
     keras.utils.set_random_seed(seed)
-    network = build_symbol_network(len(SYMBOL_CLASSES), views.shape[1], width=width)
+    network = build_symbol_network(class_count, views.shape[1], width=width)
     steps = epochs * int(np.ceil(len(views) / batch_size))
     schedule = keras.optimizers.schedules.CosineDecay(learning_rate, steps)
     network.compile(keras.optimizers.Adam(schedule), 'sparse_categorical_crossentropy', metrics=['accuracy'])
