@@ -3,6 +3,7 @@ train it on the training faces less a few kept aside, then read lines in those w
 
     nice -n 10 python bench/symbols_aside.py                    # the shipped recipe (symbols sprinkled)
     nice -n 10 python bench/symbols_aside.py --no-sprinkle      # the text's own symbols only
+    nice -n 10 python bench/symbols_aside.py --no-wobble        # characters all of the face's size and height
     nice -n 10 python bench/symbols_aside.py --reshape          # lines reshaped as well (bench/README.md)
 
 The syllable network, language and spacing models are the shipped ones (trained on the aside faces too, so
@@ -34,6 +35,8 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--no-sprinkle', dest='sprinkle', action='store_false',
                         help="train on the text's own symbols only (symbol_data.sprinkle_symbols)")
+    parser.add_argument('--no-wobble', dest='wobble', action='store_false',
+                        help="draw every character at the face's size and height (symbol_data.wobble)")
     parser.add_argument('--reshape', action='store_true',
                         help='reshape the training lines too (symbol_data.reshape_line)')
     parser.add_argument('--lines_per_face', type=int, default=100, help='training lines per training face')
@@ -44,7 +47,8 @@ def parse_args(argv=None):
                                                    '[_no_sprinkle][_reshape][_widthN].json)')
     args = parser.parse_args(argv)
     if args.out is None:
-        name = ('symbols_aside' + ('' if args.sprinkle else '_no_sprinkle') + ('_reshape' if args.reshape else '')
+        name = ('symbols_aside' + ('' if args.sprinkle else '_no_sprinkle') + ('' if args.wobble else '_no_wobble')
+                + ('_reshape' if args.reshape else '')
                 + ('' if args.width == 16 else f'_width{args.width}') + '.json')
         args.out = os.path.join(ROOT, 'bench', 'results', name)
     return args
@@ -64,9 +68,9 @@ def train_symbols(faces, args):
     """A symbol network trained as train_lines.py trains it, on ``faces``."""
     from network.symbols import train_symbol_network
     from utils.data.symbols import SYMBOL_CLASSES
-    from utils.training.symbol_data import SPRINKLED, examples
+    from utils.training.symbol_data import SPRINKLED, WOBBLED, examples
     x, y = examples(faces, corpus.text_lines('train'), args.lines_per_face, 40, 0, 'training',
-                    SPRINKLED if args.sprinkle else 0, args.reshape)
+                    SPRINKLED if args.sprinkle else 0, args.reshape, WOBBLED if args.wobble else 0)
     return train_symbol_network(x, y, len(SYMBOL_CLASSES), args.epochs, width=args.width)[0]
 
 
@@ -86,7 +90,7 @@ def main(argv=None):
         return cer_report([(r['reference'], r['readings']['koocr']) for r in records
                            if all(r[key] == value for key, value in match.items())])
     results = {
-        'sprinkle': args.sprinkle, 'reshape': args.reshape, 'width': args.width,
+        'sprinkle': args.sprinkle, 'wobble': args.wobble, 'reshape': args.reshape, 'width': args.width,
         'lines_per_face': args.lines_per_face, 'epochs': args.epochs,
         'by_kind': {group: {condition: cer_of(group=group, condition=condition) for condition in CONDITIONS}
                     for group in groups},

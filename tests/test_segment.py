@@ -7,7 +7,7 @@ from conftest import FONT
 from utils.data.lines import LineRenderer
 from utils.data.symbols import FRAGMENT_CLASS, HANGUL_CLASS, SYMBOL_CLASSES, symbol_class
 from utils.inference import reading, segment
-from utils.training.symbol_data import label_run, line_examples, reshape_line, sprinkle_symbols
+from utils.training.symbol_data import label_run, line_examples, reshape_line, sprinkle_symbols, wobble
 
 
 @pytest.fixture(scope='module')
@@ -20,8 +20,9 @@ def lines_of(gray):
     return segment.find_lines(ink)
 
 
-def test_renderer_boxes_hold_each_characters_ink(renderer):
-    gray, boxes = renderer.render('가 A.')
+@pytest.mark.parametrize('varied', [{}, {'scales': [1.25, 1, 0.75, 1.2], 'shifts': [3, 0, -3, 2]}])
+def test_renderer_boxes_hold_each_characters_ink(renderer, varied):
+    gray, boxes = renderer.render('가 A.', **varied)
     assert gray.dtype == np.uint8 and len(boxes) == 4
     for char, (left, top, right, bottom) in zip('가 A.', boxes):
         if char != ' ':
@@ -48,6 +49,22 @@ def test_reshaped_lines_keep_each_characters_ink_in_its_box(renderer):
         widths.add(shaped.shape[1])
         inks.add(int((shaped < 128).sum() * gray.shape[1] / shaped.shape[1]))
     assert len(widths) > 3 and len(inks) > 3   # condensed and widened, bolder and lighter
+
+
+def test_wobbled_syllables_change_size_and_height_and_nothing_else_does(renderer):
+    text = '가나 Oo.'
+    varied = wobble(text, 40, np.random.default_rng(0))
+    hangul = np.array([True, True, False, False, False, False])
+    assert (varied['scales'][~hangul] == 1).all() and (varied['shifts'][~hangul] == 0).all()
+    assert (varied['scales'][hangul] != 1).all() and (np.abs(varied['scales'] - 1) <= 0.25).all()
+    plain, plain_boxes = renderer.render(text)
+    _, boxes = renderer.render(text, scales=[1.25, 0.75, 1, 1, 1, 1])
+
+    def height(box):
+        return box[3] - box[1]
+    assert height(boxes[0]) > height(plain_boxes[0]) and height(boxes[1]) < height(plain_boxes[1])
+    assert [height(b) for b in boxes[3:]] == [height(b) for b in plain_boxes[3:]]
+    assert np.array_equal(renderer.render(text, scales=[1] * 6, shifts=[0] * 6)[0], plain)
 
 
 def test_sprinkled_symbols_sit_at_word_edges_and_reach_the_rare_ones():

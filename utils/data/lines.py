@@ -16,47 +16,64 @@ class LineRenderer:
         try:
             probe = ImageFont.truetype(font_path, 100, index=face_index)
             ascent, descent = probe.getmetrics()
-            size = max(4, round(100 * height / (ascent + descent)))
-            self.font = ImageFont.truetype(font_path, size, index=face_index)
+            self.size = max(4, round(100 * height / (ascent + descent)))
+            self.font = ImageFont.truetype(font_path, self.size, index=face_index)
             with TTFont(font_path, fontNumber=face_index, lazy=True) as face:
                 self.cmap = set(face.getBestCmap() or {})
         except Exception as e:  # fontTools and FreeType raise many types for a broken font
             raise ValueError(f'{font_path} (face {face_index}): cannot be read as a font ({e})') from None
         self.ascent, self.descent = self.font.getmetrics()
         self.height = height
+        self._path, self._index, self._sized = font_path, face_index, {self.size: self.font}
 
     def covers(self, text):
         """True when the face has a glyph for every character of ``text`` but spaces."""
         return all(ord(c) in self.cmap for c in text if c != ' ')
 
-    def render(self, text, letter_spacing=0.0, margin=0.25):
+    def render(self, text, letter_spacing=0.0, margin=0.25, scales=None, shifts=None):
         """(uint8 image, boxes): ``boxes[i]`` is (left, top, right, bottom) of ``text[i]``'s ink, or its
         advance span over the text's rows for a space or an inkless character. ``margin`` is paper
-        around the text, as a fraction of the height."""
+        around the text, as a fraction of the height. ``scales`` and ``shifts``, one per character: its size
+        as a fraction of the face's and how far (px) its baseline drops, as a hand varies its letters;
+        None: 1 and 0 for all."""
         if not self.covers(text):
             missing = sorted({c for c in text if c != ' ' and ord(c) not in self.cmap})
             raise ValueError(f'the font has no glyph for {"".join(missing)!r}')
+        fonts = [self.font] * len(text) if scales is None else [self._font(scale) for scale in scales]
+        shifts = [0] * len(text) if shifts is None else [round(shift) for shift in shifts]
         pad = round(margin * self.height)
         spacing = letter_spacing * self.height
-        advances = [self.font.getlength(c) for c in text]
+        advances = [font.getlength(c) for font, c in zip(fonts, text)]
         width = pad * 2 + sum(advances) + spacing * max(0, len(text) - 1)
-        image = Image.new('L', (max(1, int(np.ceil(width))), self.ascent + self.descent + 2 * pad), 255)
+        above = max(font.getmetrics()[0] - shift for font, shift in zip(fonts, shifts)) if text else self.ascent
+        below = max(font.getmetrics()[1] + shift for font, shift in zip(fonts, shifts)) if text else self.descent
+        above, below = max(above, self.ascent), max(below, self.descent)
+        image = Image.new('L', (max(1, int(np.ceil(width))), above + below + 2 * pad), 255)
         draw = ImageDraw.Draw(image)
-        baseline, x, boxes = pad + self.ascent, float(pad), []
-        for char, advance in zip(text, advances):
-            ink = self._ink_box(char)
+        baseline, x, boxes = pad + above, float(pad), []
+        for char, advance, font, shift in zip(text, advances, fonts, shifts):
+            ink = self._ink_box(char, font)
             if ink is not None:
-                draw.text((x, baseline), char, font=self.font, fill=0, anchor='ls')
-                boxes.append((int(x + ink[0]), baseline + ink[1], int(np.ceil(x + ink[2])), baseline + ink[3]))
+                draw.text((x, baseline + shift), char, font=font, fill=0, anchor='ls')
+                boxes.append((int(x + ink[0]), baseline + shift + ink[1], int(np.ceil(x + ink[2])),
+                              baseline + shift + ink[3]))
             else:
-                boxes.append((int(x), pad, int(np.ceil(x + advance)), pad + self.ascent + self.descent))
+                boxes.append((int(x), pad, int(np.ceil(x + advance)), pad + above + below))
             x += advance + spacing
         return np.asarray(image), boxes
 
-    def _ink_box(self, char):
-        """The tight box of the character's ink relative to its origin on the baseline, or None."""
+    def _font(self, scale):
+        """The face at ``scale`` times its size (loaded once per size)."""
+        size = max(4, round(self.size * scale))
+        if size not in self._sized:
+            self._sized[size] = ImageFont.truetype(self._path, size, index=self._index)
+        return self._sized[size]
+
+    @staticmethod
+    def _ink_box(char, font):
+        """The tight box of the character's ink in ``font`` relative to its origin on the baseline, or None."""
         if char == ' ':
             return None
-        mask, (dx, dy) = self.font.getmask2(char, anchor='ls')
+        mask, (dx, dy) = font.getmask2(char, anchor='ls')
         box = mask.getbbox()
         return None if box is None else (dx + box[0], dy + box[1], dx + box[2], dy + box[3])

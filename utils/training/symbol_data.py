@@ -9,11 +9,15 @@ from PIL import Image, ImageFilter
 from scipy import ndimage
 from tqdm import tqdm
 
+from utils.data.hangul import is_syllable
 from utils.data.lines import LineRenderer
 from utils.data.symbols import FRAGMENT_CLASS, SYMBOLS, symbol_class
 from utils.inference import segment
 
 SPRINKLED = 0.5   # the share of training lines given extra symbols (``sprinkle_symbols``)
+WOBBLED = 0.5     # the share of training lines whose characters vary in size and height (``wobble``)
+WOBBLE_SCALE = 0.25   # a wobbled character's size: the face's times 1 ± up to this
+WOBBLE_SHIFT = 0.06   # of the line height: how far a wobbled character's baseline moves up or down
 COVERED = 0.3   # a character overlapped over this much of its width is in a run
 EDGE = 0.06     # of the line height (2 px at least): how far inside a character's ink box a run may end
 SLACK = 0.12    # of the line height: ink beyond the character a run may still hold and count as it
@@ -51,6 +55,16 @@ def sprinkle_symbols(text, rng):
         symbol = SYMBOLS[rng.integers(len(SYMBOLS))]
         words[k] = symbol + words[k] if rng.random() < 0.5 else words[k] + symbol
     return ' '.join(words)
+
+
+def wobble(text, height, rng):
+    """{'scales', 'shifts'} for ``LineRenderer.render``: each syllable of ``text`` a little larger or smaller
+    and higher or lower than the face draws it, as a hand writes. Handwriting-style faces draw some
+    syllables half the height of others (Nanum Pen Script's 어 beside its 설), which the network must still
+    call whole syllables. Other characters keep their size and place: size is what tells O from o."""
+    hangul = np.array([is_syllable(char) for char in text])
+    return {'scales': np.where(hangul, 1 + rng.uniform(-WOBBLE_SCALE, WOBBLE_SCALE, len(text)), 1.0),
+            'shifts': np.where(hangul, rng.uniform(-WOBBLE_SHIFT, WOBBLE_SHIFT, len(text)) * height, 0.0)}
 
 
 def reshape_line(gray, boxes, rng):
@@ -108,10 +122,11 @@ def _empty():
     return np.zeros((0, segment.SYMBOL_SIDE, segment.SYMBOL_SIDE), np.uint8), np.zeros(0, np.int32)
 
 
-def examples_of(renderer, text, rng, reshape=False):
-    """Render ``text`` with a random letter spacing, reshape it (``reshape_line``, when asked) and photograph
-    it mildly, cut it: ``line_examples``."""
-    gray, boxes = renderer.render(text, letter_spacing=rng.uniform(-0.04, 0.12))
+def examples_of(renderer, text, rng, reshape=False, wobbled=False):
+    """Render ``text`` with a random letter spacing (its characters wobbled, when asked: ``wobble``), reshape
+    it (``reshape_line``, when asked) and photograph it mildly, cut it: ``line_examples``."""
+    varied = wobble(text, renderer.height, rng) if wobbled else {}
+    gray, boxes = renderer.render(text, letter_spacing=rng.uniform(-0.04, 0.12), **varied)
     if reshape:
         gray, boxes = reshape_line(gray, boxes, rng)
     gray, scale = augment_line(gray, rng)
@@ -119,10 +134,11 @@ def examples_of(renderer, text, rng, reshape=False):
     return line_examples(gray, boxes, text)
 
 
-def examples(faces, texts, lines_per_face, height, seed, what, sprinkled=SPRINKLED, reshape=False):
+def examples(faces, texts, lines_per_face, height, seed, what, sprinkled=SPRINKLED, reshape=False,
+             wobbled=WOBBLED):
     """(views, classes) of ``lines_per_face`` random texts per face (those it covers), the share
-    ``sprinkled`` of them given extra symbols (those the face covers), reshaped when asked, and
-    photographed."""
+    ``sprinkled`` of them given extra symbols (those the face covers), the share ``wobbled`` drawn with
+    wobbling characters, reshaped when asked, and photographed."""
     rng = np.random.default_rng(seed)
     views, classes = [_empty()[0]], [_empty()[1]]
     for face in tqdm(faces, desc=f'{what} lines', unit='face'):
@@ -133,7 +149,7 @@ def examples(faces, texts, lines_per_face, height, seed, what, sprinkled=SPRINKL
             if sprinkled and rng.random() < sprinkled:
                 decorated = sprinkle_symbols(text, rng)
                 text = decorated if renderer.covers(decorated) else text
-            v, c = examples_of(renderer, text, rng, reshape)
+            v, c = examples_of(renderer, text, rng, reshape, bool(wobbled) and rng.random() < wobbled)
             views.append(v)
             classes.append(c)
     return np.concatenate(views), np.concatenate(classes)
