@@ -7,7 +7,7 @@ before each syllable (after the particle 를, seldom before the ending 다) and 
 be read.
 """
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from collections import Counter
 from itertools import pairwise
 
@@ -18,19 +18,20 @@ from utils.io import read_json, write_json
 
 OPENING, CLOSING = '([{<“‘', ')]}>”’.,!?;:…'
 KINDS = ('hangul', 'digit', 'capital', 'small', 'opening', 'closing', 'mark')
-DIGIT = KINDS.index('digit')
+HANGUL, DIGIT = KINDS.index('hangul'), KINDS.index('digit')
 FORMAT = 'koocr-language-6'
 SYLLABLE_SMOOTHING = 5.0  # gaps of the average syllable's rate added to each syllable's counts
 PAIR_MIN_COUNT = 2        # pairs of syllables seen fewer times are not kept (the file stays ~300 KB)
 PAIR_SMOOTHING = 10.0     # a syllable followed this many times trusts what followed it half
 
 
+@cache   # the reader asks it for every reading of every run: a few hundred distinct characters
 def kind_of(char):
     """The index in KINDS of one character other than a space."""
     if is_syllable(char):
-        return 0
+        return HANGUL
     if char.isascii() and char.isdigit():
-        return 1
+        return DIGIT
     if char.isascii() and char.isalpha():
         return 2 if char.isupper() else 3
     return 4 if char in OPENING else 5 if char in CLOSING else 6

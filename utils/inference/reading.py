@@ -14,11 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from utils.data.hangul import is_syllable
 from utils.data.render import normalize_glyph
 from utils.data.symbols import FRAGMENT_CLASS, HANGUL_CLASS, SYMBOL_CLASSES
 from utils.inference import segment
-from utils.inference.language import kind_of
+from utils.inference.language import DIGIT, HANGUL, kind_of
 from utils.inference.preprocess import percentiles
 from utils.inference.spacing import gap_features
 
@@ -116,9 +115,10 @@ def _prior(text, previous, language):
     another KIND_PRIOR x min(0, the pointwise mutual information of their kinds); 0 without a model."""
     if language is None:
         return 0.0
-    prior = SYLLABLE_PRIOR * (language.syllable_log_p(previous, text) + PRIOR_CENTRE) if is_syllable(text) else 0.0
+    kind = kind_of(text)
+    prior = SYLLABLE_PRIOR * (language.syllable_log_p(previous, text) + PRIOR_CENTRE) if kind == HANGUL else 0.0
     if previous is not None:
-        prior += KIND_PRIOR * min(0.0, language.neighbours[kind_of(previous), kind_of(text)])
+        prior += KIND_PRIOR * min(0.0, language.neighbours[kind_of(previous), kind])
     return prior
 
 
@@ -155,15 +155,15 @@ def _gaps(line, chosen, kinds):
     gaps = (left[1:] - right[:-1]) / line.height
     pitches = ((left[1:] + right[1:]) - (left[:-1] + right[:-1])) / 2 / line.height
     pitched = gaps.copy()
-    for kind, least in ((kind_of('가'), 3), (kind_of('0'), 1)):
+    for kind, least in ((HANGUL, 3), (DIGIT, 1)):
         same = (kinds[:-1] == kind) & (kinds[1:] == kind)
         if same.sum() >= least:
             pitched[same] = pitches[same] - quartile(pitches[same]) + quartile(gaps[same])
-    digits = kinds == kind_of('0')
+    digits = kinds == DIGIT
     if digits.any():
         widths = (right - left) / line.height
         side = np.where(digits, (widths[digits].max() - widths) / 2, 0.0)
-        unit = digits[:-1] & (kinds[1:] == kind_of('가'))
+        unit = digits[:-1] & (kinds[1:] == HANGUL)
         pitched[unit] -= side[:-1][unit]
     return gaps, pitched
 
@@ -212,7 +212,7 @@ def _with_spaces(line, chosen, language, spacing):
             else:
                 odds = language.space[kinds[:-1], kinds[1:]]
                 after, before, pair, after_digit = language.syllable_odds([text for _, text, _, _ in chosen])
-            both_hangul = (kinds[:-1] == kind_of('가')) & (kinds[1:] == kind_of('가'))
+            both_hangul = (kinds[:-1] == HANGUL) & (kinds[1:] == HANGUL)
             spaced = spacing.spaces(gap_features(blank, pitched, threshold, odds, both_hangul, after, before,
                                                  pair, after_digit))
     characters = []
