@@ -45,9 +45,8 @@ class LineRenderer:
         spacing = letter_spacing * self.height
         advances = [font.getlength(c) for font, c in zip(fonts, text)]
         width = pad * 2 + sum(advances) + spacing * max(0, len(text) - 1)
-        above = max(font.getmetrics()[0] - shift for font, shift in zip(fonts, shifts)) if text else self.ascent
-        below = max(font.getmetrics()[1] + shift for font, shift in zip(fonts, shifts)) if text else self.descent
-        above, below = max(above, self.ascent), max(below, self.descent)
+        above = max([self.ascent] + [font.getmetrics()[0] - shift for font, shift in zip(fonts, shifts)])
+        below = max([self.descent] + [font.getmetrics()[1] + shift for font, shift in zip(fonts, shifts)])
         image = Image.new('L', (max(1, int(np.ceil(width))), above + below + 2 * pad), 255)
         draw = ImageDraw.Draw(image)
         baseline, x, boxes = pad + above, float(pad), []
