@@ -14,10 +14,9 @@ from utils.data.lines import LineRenderer
 from utils.data.symbols import FRAGMENT_CLASS, SYMBOLS, symbol_class
 from utils.inference import segment
 
-SPRINKLED = 0.5   # the share of training lines given extra symbols (``sprinkle_symbols``)
+SPRINKLED = 1.0   # the share of training lines given extra symbols (``sprinkle_symbols``)
 WOBBLED = 0.5     # the share of training lines whose characters vary in size and height (``wobble``)
-WOBBLE_SCALE = 0.25   # a wobbled character's size: the face's times 1 ± up to this
-WOBBLE_SHIFT = 0.06   # of the line height: how far a wobbled character's baseline moves up or down
+WOBBLE_SCALE = 0.25   # a wobbled syllable's size: the face's times 1 less up to this
 COVERED = 0.3   # a character overlapped over this much of its width is in a run
 EDGE = 0.06     # of the line height (2 px at least): how far inside a character's ink box a run may end
 SLACK = 0.12    # of the line height: ink beyond the character a run may still hold and count as it
@@ -58,13 +57,14 @@ def sprinkle_symbols(text, rng):
 
 
 def wobble(text, height, rng):
-    """{'scales', 'shifts'} for ``LineRenderer.render``: each syllable of ``text`` a little larger or smaller
-    and higher or lower than the face draws it, as a hand writes. Handwriting-style faces draw some
-    syllables half the height of others (Nanum Pen Script's 어 beside its 설), which the network must still
-    call whole syllables. Other characters keep their size and place: size is what tells O from o."""
+    """{'scales', 'shifts'} for ``LineRenderer.render``: each syllable of ``text`` drawn up to WOBBLE_SCALE
+    smaller than the face draws it, anywhere from its baseline up to its middle, as a hand writes:
+    handwriting-style faces draw some syllables half the height of others (Nanum Pen Script's 어 beside its
+    설), which the network must still call whole syllables. Never larger, and other characters untouched:
+    the line's height is what the network sizes letters by, and size is what tells O from o."""
     hangul = np.array([is_syllable(char) for char in text])
-    return {'scales': np.where(hangul, 1 + rng.uniform(-WOBBLE_SCALE, WOBBLE_SCALE, len(text)), 1.0),
-            'shifts': np.where(hangul, rng.uniform(-WOBBLE_SHIFT, WOBBLE_SHIFT, len(text)) * height, 0.0)}
+    scales = np.where(hangul, 1 - rng.uniform(0, WOBBLE_SCALE, len(text)), 1.0)
+    return {'scales': scales, 'shifts': -rng.uniform(0, 1, len(text)) * (1 - scales) * height / 2}
 
 
 def reshape_line(gray, boxes, rng):
