@@ -91,8 +91,8 @@ def main(argv=None):
         return cer_report([(r['reference'], r['readings']['koocr']) for r in records
                            if all(r[key] == value for key, value in match.items())])
     results = {
-        'sprinkle': args.sprinkle, 'wobble': args.wobble, 'wobble_scale': symbol_data.WOBBLE_SCALE if args.wobble else None,
-        'reshape': args.reshape, 'width': args.width,
+        'sprinkle': args.sprinkle, 'wobble': args.wobble,
+        'wobble_scale': symbol_data.WOBBLE_SCALE if args.wobble else None, 'reshape': args.reshape, 'width': args.width,
         'lines_per_face': args.lines_per_face, 'epochs': args.epochs,
         'by_kind': {group: {condition: cer_of(group=group, condition=condition) for condition in CONDITIONS}
                     for group in groups},
