@@ -3,7 +3,7 @@ train it on the training faces less a few kept aside, then read lines in those w
 
     nice -n 10 python bench/symbols_aside.py                    # the shipped recipe (symbols sprinkled)
     nice -n 10 python bench/symbols_aside.py --no-sprinkle      # the text's own symbols only
-    nice -n 10 python bench/symbols_aside.py --no-wobble        # characters all of the face's size and height
+    nice -n 10 python bench/symbols_aside.py --no-wobble        # syllables all of the face's size
     nice -n 10 python bench/symbols_aside.py --reshape          # lines reshaped as well (bench/README.md)
 
 The syllable network, language and spacing models are the shipped ones (trained on the aside faces too, so
@@ -36,7 +36,7 @@ def parse_args(argv=None):
     parser.add_argument('--no-sprinkle', dest='sprinkle', action='store_false',
                         help="train on the text's own symbols only (symbol_data.sprinkle_symbols)")
     parser.add_argument('--no-wobble', dest='wobble', action='store_false',
-                        help="draw every character at the face's size and height (symbol_data.wobble)")
+                        help="draw every syllable at the face's size (symbol_data.wobble)")
     parser.add_argument('--reshape', action='store_true',
                         help='reshape the training lines too (symbol_data.reshape_line)')
     parser.add_argument('--lines_per_face', type=int, default=100, help='training lines per training face')

@@ -15,7 +15,7 @@ from utils.data.symbols import FRAGMENT_CLASS, SYMBOLS, symbol_class
 from utils.inference import segment
 
 SPRINKLED = 1.0   # the share of training lines given extra symbols (``sprinkle_symbols``)
-WOBBLED = 0.5     # the share of training lines whose characters vary in size and height (``wobble``)
+WOBBLED = 0.5     # the share of training lines whose syllables are drawn smaller (``wobble``)
 WOBBLE_SCALE = 0.25   # a wobbled syllable's size: the face's times 1 less up to this
 COVERED = 0.3   # a character overlapped over this much of its width is in a run
 EDGE = 0.06     # of the line height (2 px at least): how far inside a character's ink box a run may end
@@ -123,7 +123,7 @@ def _empty():
 
 
 def examples_of(renderer, text, rng, reshape=False, wobbled=False):
-    """Render ``text`` with a random letter spacing (its characters wobbled, when asked: ``wobble``), reshape
+    """Render ``text`` with a random letter spacing (its syllables wobbled, when asked: ``wobble``), reshape
     it (``reshape_line``, when asked) and photograph it mildly, cut it: ``line_examples``."""
     varied = wobble(text, renderer.height, rng) if wobbled else {}
     gray, boxes = renderer.render(text, letter_spacing=rng.uniform(-0.04, 0.12), **varied)
@@ -138,7 +138,7 @@ def examples(faces, texts, lines_per_face, height, seed, what, sprinkled=SPRINKL
              wobbled=WOBBLED):
     """(views, classes) of ``lines_per_face`` random texts per face (those it covers), the share
     ``sprinkled`` of them given extra symbols (those the face covers), the share ``wobbled`` drawn with
-    wobbling characters, reshaped when asked, and photographed."""
+    smaller syllables (``wobble``), reshaped when asked, and photographed."""
     rng = np.random.default_rng(seed)
     views, classes = [_empty()[0]], [_empty()[1]]
     for face in tqdm(faces, desc=f'{what} lines', unit='face'):
