@@ -21,6 +21,7 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import reader_constants  # noqa: E402
 from lines import CONDITIONS, VAL_RATIO, read_all, summarise  # noqa: E402
 from utils.data import corpus, fonts  # noqa: E402
 
@@ -36,28 +37,10 @@ def parse_args(argv=None):
     parser.add_argument('--weights', default='default', help="KoOCR's weights")
     parser.add_argument('--runtime', default='auto', choices=('auto', 'keras'),
                         help="'keras': read with the float networks, not their int8 twins")
-    parser.add_argument('--set', nargs='+', action='append', default=[], metavar='NAME=VALUE',
-                        help='constants of utils.inference.reading or .segment to change for one more reading '
-                             'of the set')
+    reader_constants.add_argument(parser)
     args = parser.parse_args(argv)
-    for changes in args.set:
-        for change in changes:
-            name, _, value = change.partition('=')
-            module = owner(name)
-            if module is None or not name.isupper() or not value:
-                parser.error(f'--set {change}: expected NAME=VALUE, NAME a constant of utils.inference.reading '
-                             'or utils.inference.segment')
-            try:
-                type(getattr(module, name))(value)
-            except ValueError:
-                parser.error(f'--set {change}: {name} is a {type(getattr(module, name)).__name__}')
+    reader_constants.check(parser, args.set)
     return args
-
-
-def owner(name):
-    """The reader's module (reading, then segment) that has the constant ``name``, or None."""
-    from utils.inference import reading, segment
-    return next((module for module in (reading, segment) if hasattr(module, name)), None)
 
 
 def tuning_faces():
@@ -109,10 +92,7 @@ def main(argv=None):
     ocr = model.KoOCR(weights=args.weights, runtime=args.runtime)
     ocr.line_models = (language_without([t for _, _, found in chosen for t in found]), ocr._line_models()[1])
     for changes in [[]] + args.set:
-        for change in changes:
-            name, _, value = change.partition('=')
-            module = owner(name)
-            setattr(module, name, type(getattr(module, name))(value))
+        reader_constants.apply(changes)
         records, seconds = [], {'koocr': 0.0}
         for number, (group, face, found) in enumerate(chosen):
             more, spent = read_all({group: [face]}, found, {'koocr': ocr.read_text}, len(found), 40,

@@ -5,11 +5,15 @@ train it on the training faces less a few kept aside, then read lines in those w
     nice -n 10 python bench/symbols_aside.py --no-sprinkle      # the text's own symbols only
     nice -n 10 python bench/symbols_aside.py --no-wobble        # syllables all of the face's size
     nice -n 10 python bench/symbols_aside.py --reshape          # lines reshaped as well (bench/README.md)
+    nice -n 10 python bench/symbols_aside.py --save logs/aside.keras       # keep the network trained
+    nice -n 10 python bench/symbols_aside.py --network logs/aside.keras --set HANGUL_WEIGHT=0.5
 
 The syllable network, language and spacing models are the shipped ones (trained on the aside faces too, so
 only the symbol network's share of the errors is measured fairly). Each aside face reads --lines lines of
 held-out text (seed 1, not bench/lines.py's seed 0), clean and with the scan look. Prints CER per kind and
-condition and per face; writes a JSON (--out).
+condition and per face; writes a JSON (--out). With ``--network`` the network saved by an earlier run's ``--save``
+is read, not trained, and no JSON is written; each ``--set`` reads the faces once more
+with constants of the reader changed (as in bench/line_tuning.py), printing one line each.
 """
 import argparse
 import os
@@ -21,6 +25,7 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import reader_constants  # noqa: E402
 from lines import CONDITIONS, GROUPS, SAMPLE_POOL, VAL_RATIO, percent, read_all  # noqa: E402
 from utils.data import corpus, fonts  # noqa: E402
 from utils.evaluation.cer import cer_report  # noqa: E402
@@ -43,9 +48,13 @@ def parse_args(argv=None):
     parser.add_argument('--epochs', type=int, default=4)
     parser.add_argument('--width', type=int, default=16, help="the symbol network's first convolutions' filters")
     parser.add_argument('--lines', type=int, default=40, help='lines read per aside face per condition')
+    parser.add_argument('--save', default=None, help='save the trained symbol network here (.keras)')
+    parser.add_argument('--network', default=None, help='read with this saved symbol network instead of training one')
+    reader_constants.add_argument(parser)
     parser.add_argument('--out', default=None, help='JSON of the results (default: bench/results/symbols_aside'
                                                    '[_no_sprinkle][_reshape][_widthN].json)')
     args = parser.parse_args(argv)
+    reader_constants.check(parser, args.set)
     if args.out is None:
         name = ('symbols_aside' + ('' if args.sprinkle else '_no_sprinkle') + ('' if args.wobble else '_no_wobble')
                 + ('_reshape' if args.reshape else '')
@@ -74,38 +83,54 @@ def train_symbols(faces, args):
     return train_symbol_network(x, y, len(SYMBOL_CLASSES), args.epochs, width=args.width)[0]
 
 
+def cer_of(records, **match):
+    """``cer_report`` of the records whose fields equal ``match``."""
+    return cer_report([(r['reference'], r['readings']['koocr']) for r in records
+                       if all(r[key] == value for key, value in match.items())])
+
+
 def main(argv=None):
     args = parse_args(argv)
     started = time.time()
     train, aside = split_aside()
-    network = train_symbols(train, args)
+    if args.network:
+        import keras
+
+        import network.layers  # noqa: F401  (registers the layers the saved network is made of)
+        symbols = keras.models.load_model(args.network)
+    else:
+        symbols = train_symbols(train, args)
+        if args.save:
+            symbols.save(args.save)
     import model
     from utils.training import symbol_data
     ocr = model.KoOCR()
-    ocr.symbol_network = lambda views: network.predict(views[..., None].astype(np.float32), verbose=0)
+    ocr.symbol_network = lambda views: symbols.predict(views[..., None].astype(np.float32), verbose=0)
     groups = {group: [face for face in aside if GROUPS[face.kind()] == group] for group in GROUPS.values()}
     pool = corpus.text_lines('heldout', count=SAMPLE_POOL, seed=1)
-    records, _ = read_all(groups, pool, {'koocr': ocr.read_text}, args.lines, 40, 1)
-
-    def cer_of(**match):
-        return cer_report([(r['reference'], r['readings']['koocr']) for r in records
-                           if all(r[key] == value for key, value in match.items())])
-    results = {
-        'sprinkle': args.sprinkle, 'wobble': args.wobble,
-        'wobble_scale': symbol_data.WOBBLE_SCALE if args.wobble else None, 'reshape': args.reshape, 'width': args.width,
-        'lines_per_face': args.lines_per_face, 'epochs': args.epochs,
-        'by_kind': {group: {condition: cer_of(group=group, condition=condition) for condition in CONDITIONS}
-                    for group in groups},
-        'by_face': {face.name: cer_of(font=face.name) for face in aside},
-        'seconds': round(time.time() - started)}
-    write_json(args.out, results)
-    for group, by_condition in results['by_kind'].items():
-        for condition, report in by_condition.items():
-            print(f"{group} {condition}: CER {percent(report['overall'])} (Hangul {percent(report['hangul'])}, "
-                  f"non-Hangul {percent(report['non_hangul'])}, spaces {percent(report['spaces'])})")
-    for name, report in results['by_face'].items():
-        print(f"  {name}: {percent(report['overall'])}")
-    print(f'wrote {args.out}')
+    for changes in [[]] + args.set:
+        reader_constants.apply(changes)
+        records, _ = read_all(groups, pool, {'koocr': ocr.read_text}, args.lines, 40, 1)
+        by_kind = {group: {condition: cer_of(records, group=group, condition=condition) for condition in CONDITIONS}
+                   for group in groups}
+        if changes or args.network:
+            print(' '.join(changes) or 'as saved', ':', ' / '.join(f"{100 * by_kind[group][condition]['overall']:.2f}%"
+                                                     for group in groups for condition in CONDITIONS), flush=True)
+            continue
+        results = {
+            'sprinkle': args.sprinkle, 'wobble': args.wobble,
+            'wobble_scale': symbol_data.WOBBLE_SCALE if args.wobble else None, 'reshape': args.reshape,
+            'width': args.width, 'lines_per_face': args.lines_per_face, 'epochs': args.epochs,
+            'by_kind': by_kind, 'by_face': {face.name: cer_of(records, font=face.name) for face in aside},
+            'seconds': round(time.time() - started)}
+        write_json(args.out, results)
+        for group, by_condition in results['by_kind'].items():
+            for condition, report in by_condition.items():
+                print(f"{group} {condition}: CER {percent(report['overall'])} (Hangul {percent(report['hangul'])}, "
+                      f"non-Hangul {percent(report['non_hangul'])}, spaces {percent(report['spaces'])})")
+        for name, report in results['by_face'].items():
+            print(f"  {name}: {percent(report['overall'])}")
+        print(f'wrote {args.out}', flush=True)
 
 
 if __name__ == '__main__':

@@ -147,7 +147,7 @@ def test_line_tuning_reads_training_faces_and_checks_its_settings():
     spec.loader.exec_module(tuning)
     args = tuning.parse_args(['--set', 'SYLLABLE_PRIOR=0.2', 'PRIOR_CENTRE=0', '--set', 'WIDE_PIECE=0.8'])
     assert args.set == [['SYLLABLE_PRIOR=0.2', 'PRIOR_CENTRE=0'], ['WIDE_PIECE=0.8']]
-    assert tuning.owner('WIDE_PIECE').__name__ == 'utils.inference.segment'
+    assert tuning.reader_constants.owner('WIDE_PIECE').__name__ == 'utils.inference.segment'
     assert tuning.parse_args([]).runtime == 'auto' and tuning.parse_args(['--runtime', 'keras']).runtime == 'keras'
     for wrong in ('NO_SUCH=1', 'SYLLABLE_PRIOR', 'read_lines=1', 'SYLLABLE_PRIOR=abc', 'BEAM=2.5'):
         with pytest.raises(SystemExit):
@@ -167,6 +167,10 @@ def test_symbols_aside_keeps_its_faces_out_of_training(monkeypatch):
     assert aside.parse_args([]).out.endswith('symbols_aside.json')
     assert aside.parse_args(['--no-sprinkle', '--reshape']).out.endswith('symbols_aside_no_sprinkle_reshape.json')
     assert aside.parse_args(['--width', '24']).out.endswith('symbols_aside_width24.json')
+    args = aside.parse_args(['--network', 'kept.keras', '--set', 'HANGUL_WEIGHT=0.4', '--set', 'WIDE_PIECE=0.7'])
+    assert args.network == 'kept.keras' and args.set == [['HANGUL_WEIGHT=0.4'], ['WIDE_PIECE=0.7']]
+    with pytest.raises(SystemExit):
+        aside.parse_args(['--set', 'NO_SUCH=1'])
     faces = {bench.fonts.FontFace(BUNDLED_FONT, k, name, ''): ('train', 'printed')
              for k, name in enumerate(['Other', aside.ASIDE[0]])}
     monkeypatch.setattr(aside.fonts, 'split_faces', lambda ratio, seed: faces)

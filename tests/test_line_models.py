@@ -8,7 +8,7 @@ import pytest
 
 from conftest import FONT, ROOT
 from utils.data.lines import LineRenderer
-from utils.data.symbols import HANGUL_CLASS, SYMBOL_CLASSES
+from utils.data.symbols import FRAGMENT_CLASS, HANGUL_CLASS, SYMBOL_CLASSES
 from utils.inference import reading, segment
 from utils.inference.language import KINDS, LanguageModel, kind_of
 from utils.inference.spacing import FEATURES, GapRecorder, SpaceModel, gap_features
@@ -167,7 +167,28 @@ def test_the_networks_offer_the_best_symbol_and_the_best_syllables():
         return [[('갸', 0.51), ('가', 0.49)]]
     found = reading._candidate_readings(symbols, cleaned, segment.Components.of(ink), spans, bounds, ranker, 48)
     assert asked == [1] and [text for text, _, _ in found[0]] == ['7', '갸', '가'] and len(found[1]) == 1
-    assert found[0][2][1] == pytest.approx(np.log(0.8 * 0.49)) and found[0][2][2] == pytest.approx(0.8 * 0.49)
+    weight = reading.HANGUL_WEIGHT if len(line.pieces) <= reading.WEIGHED_PIECES else 1.0
+    assert found[0][2][1] == pytest.approx(weight * np.log(0.8) + np.log(0.49))
+    assert found[0][2][2] == pytest.approx(0.8 * 0.49)
+
+
+def test_the_symbol_networks_doubt_of_a_syllable_weighs_less_for_runs_of_few_pieces():
+    cleaned = np.full((40, 40), 255, np.uint8)
+    ink = np.zeros((40, 40), bool)
+    line = segment.Line(0, 40, ((0, 10), (10, 20), (20, 30)))
+    runs = [(0, 1), (0, 2), (0, 3)]
+    spans = [(line, run) for run in runs]
+    bounds = [(line.pieces[i][0], line.pieces[j - 1][1]) for i, j in runs]
+    symbols = np.full((3, len(SYMBOL_CLASSES)), 1e-6)
+    symbols[:, HANGUL_CLASS] = 0.01   # the symbol network doubts these are syllables
+    symbols[:, FRAGMENT_CLASS] = 0.98
+    found = reading._candidate_readings(symbols, cleaned, segment.Components.of(ink), spans, bounds,
+                                        lambda glyphs: [[('가', 0.9)]] * len(glyphs), 48)
+    scores = [dict((text, score) for text, score, _ in readings)['가'] for readings in found]
+    few = reading.WEIGHED_PIECES
+    assert 0 < reading.HANGUL_WEIGHT < 1 and few == 2
+    assert scores[0] == scores[1] == pytest.approx(reading.HANGUL_WEIGHT * np.log(0.01) + np.log(0.9))
+    assert scores[2] == pytest.approx(np.log(0.01) + np.log(0.9))   # three pieces: as the network says
 
 
 def test_the_language_model_settles_a_close_call_by_the_syllable_before():
