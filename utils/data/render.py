@@ -36,8 +36,9 @@ def ink_box(gray, threshold=None):
         if high - low < 32:
             return None
         threshold = (low + high) / 2
-    rows = np.flatnonzero((gray < threshold).any(axis=1))
-    cols = np.flatnonzero((gray < threshold).any(axis=0))
+    ink = gray < threshold
+    rows = np.flatnonzero(ink.any(axis=1))
+    cols = np.flatnonzero(ink.any(axis=0))
     if not len(rows):
         return None
     return cols[0], rows[0], cols[-1] + 1, rows[-1] + 1
@@ -56,9 +57,10 @@ def normalize_glyph(gray, image_size, box=None):
     scale = inner / max(crop.width, crop.height)
     size = max(1, round(crop.width * scale)), max(1, round(crop.height * scale))
     crop = crop.resize(size, Image.LANCZOS if scale < 1 else Image.BICUBIC)
-    canvas = Image.new('L', (image_size, image_size), 255)
-    canvas.paste(crop, ((image_size - size[0]) // 2, (image_size - size[1]) // 2))
-    return np.asarray(canvas)
+    canvas = np.full((image_size, image_size), 255, np.uint8)
+    left, top = (image_size - size[0]) // 2, (image_size - size[1]) // 2
+    canvas[top:top + size[1], left:left + size[0]] = np.asarray(crop)
+    return canvas
 
 
 class GlyphRenderer:

@@ -96,22 +96,24 @@ def read_lines(image, symbol_probabilities, syllable_ranker, glyph_side, languag
 def _candidate_readings(symbols, cleaned, components, spans, bounds, syllable_ranker, glyph_side):
     """Per span, its readings [(text, score, probability), ...]: its best symbol (score log P(symbol)), and
     the syllable network's best few when the symbol network finds the span likely enough to be Hangul
-    (score log P(Hangul) + log P(syllable)); probability: the networks' own."""
+    (score HANGUL_WEIGHT x log P(Hangul) + log P(syllable) for a run of few pieces, the full log P(Hangul)
+    for more); probability: the networks' own."""
     logs = np.log(np.maximum(symbols, 1e-12))
     logs[:, [HANGUL_CLASS, FRAGMENT_CLASS]] = -np.inf
     best = np.argmax(logs, axis=1)
     readings = [[(SYMBOL_CLASSES[b], logs[k, b], symbols[k, b])] for k, b in enumerate(best)]
-    asked = np.flatnonzero(symbols[:, HANGUL_CLASS] >= HANGUL_WORTH_ASKING)
+    hangul = symbols[:, HANGUL_CLASS]
+    pieces = np.array([j - i for _, (i, j) in spans])
+    doubt = np.where(pieces <= WEIGHED_PIECES, HANGUL_WEIGHT, 1.0) * np.log(np.maximum(hangul, 1e-12))
+    # A syllable scores at most its doubt: none is asked for that would be HOPELESS beside the run's symbol.
+    asked = np.flatnonzero((hangul >= HANGUL_WORTH_ASKING) & (doubt >= logs[np.arange(len(best)), best] - HOPELESS))
     if len(asked):
         glyphs = [normalize_glyph(segment.glyph_crop(cleaned, components, spans[k][0], *bounds[k]), glyph_side)
                   for k in asked]
         blank = np.full((glyph_side, glyph_side), 255, np.uint8)
         ranked = syllable_ranker(np.stack([blank if g is None else g for g in glyphs]))
         for k, top in zip(asked, ranked):
-            hangul = symbols[k, HANGUL_CLASS]
-            weight = HANGUL_WEIGHT if spans[k][1][1] - spans[k][1][0] <= WEIGHED_PIECES else 1.0
-            readings[k] += [(syllable, weight * np.log(hangul) + np.log(max(p, 1e-12)), hangul * p)
-                            for syllable, p in top]
+            readings[k] += [(syllable, doubt[k] + np.log(max(p, 1e-12)), hangul[k] * p) for syllable, p in top]
     return [_hopeful(found) for found in readings]
 
 
