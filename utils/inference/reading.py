@@ -4,11 +4,12 @@ most likely (a Viterbi search over the pieces), and put spaces where the spacing
 line's widest usual gap) says.
 
 A run's readings are its best symbol, scored log P(symbol), and the syllable network's best few, scored
-log P(Hangul) + log P(syllable) + SYLLABLE_PRIOR x (log P_language(syllable | the character before it) +
-PRIOR_CENTRE); and every character after another pays KIND_PRIOR x how much rarer its kind is after the other's
-than anywhere (a digit inside a Hangul word; never a bonus, so a Latin word's letters cost nothing extra);
-'not a whole character' is never a reading, so a piece of a syllable loses to the whole. A path's score is
-its readings' scores plus CHARACTER_BONUS each.
+HANGUL_WEIGHT x log P(Hangul) (the full log P(Hangul) for a run of many pieces) + log P(syllable) +
+SYLLABLE_PRIOR x (log P_language(syllable | the character before it) + PRIOR_CENTRE); and every character
+after another pays KIND_PRIOR x how much rarer its kind is after the other's than anywhere (a digit inside a
+Hangul word; never a bonus, so a Latin word's letters cost nothing extra); 'not a whole character' is never a
+reading, so a piece of a syllable loses to the whole. A path's score is its readings' scores plus
+CHARACTER_BONUS each.
 """
 from dataclasses import dataclass
 
@@ -33,7 +34,7 @@ HANGUL_WORTH_ASKING = 1e-4  # runs less likely than this to be Hangul skip the s
 # trained on far more faces, is sure. Runs of more pieces keep the full weight: there the doubt is mostly a
 # mark joined to a syllable ('삽 read as 삽). On training faces kept from the symbol network
 # (bench/symbols_aside.py), handwriting-style lines read 8.2% / 8.1% wrong (clean / scan) at weight 1, 5.4% /
-# 5.9% at 0.5 for runs of up to 2 pieces (5.9% / 6.2% for any run, 6.3% / 7.4% for single pieces; 0.4 cost
+# 5.9% at 0.5 for runs of up to 2 pieces (5.8% / 6.1% up to 3 pieces, 6.3% / 7.4% single pieces only; 0.4 cost
 # printed scans); printed lines the same. On the tuning set, whose faces it trained on: sum 3.54 -> 3.60.
 HANGUL_WEIGHT = 0.5
 WEIGHED_PIECES = 2
