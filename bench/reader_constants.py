@@ -14,13 +14,18 @@ def add_argument(parser):
                              '(each --set adds to those before it)')
 
 
+def _parsed(change):
+    """'NAME=VALUE' -> (the module owning NAME or None, NAME, VALUE as text)."""
+    name, _, value = change.partition('=')
+    return owner(name), name, value
+
+
 def check(parser, sets):
     """``parser.error`` unless every change of ``sets`` (lists of 'NAME=VALUE') names a reader constant and
     a value of its type."""
     for changes in sets:
         for change in changes:
-            name, _, value = change.partition('=')
-            module = owner(name)
+            module, name, value = _parsed(change)
             if module is None or not name.isupper() or not value:
                 parser.error(f'--set {change}: expected NAME=VALUE, NAME a constant of utils.inference.reading '
                              'or utils.inference.segment')
@@ -33,6 +38,5 @@ def check(parser, sets):
 def apply(changes):
     """Set each 'NAME=VALUE' of ``changes`` on its module."""
     for change in changes:
-        name, _, value = change.partition('=')
-        module = owner(name)
+        module, name, value = _parsed(change)
         setattr(module, name, type(getattr(module, name))(value))

@@ -185,8 +185,7 @@ def test_the_symbol_networks_doubt_of_a_syllable_weighs_less_for_runs_of_few_pie
     found = reading._candidate_readings(symbols, cleaned, segment.Components.of(ink), spans, bounds,
                                         lambda glyphs: [[('가', 0.9)]] * len(glyphs), 48)
     scores = [dict((text, score) for text, score, _ in readings)['가'] for readings in found]
-    few = reading.WEIGHED_PIECES
-    assert 0 < reading.HANGUL_WEIGHT < 1 and few == 2
+    assert 0 < reading.HANGUL_WEIGHT < 1 and reading.WEIGHED_PIECES == 2
     assert scores[0] == scores[1] == pytest.approx(reading.HANGUL_WEIGHT * np.log(0.01) + np.log(0.9))
     assert scores[2] == pytest.approx(np.log(0.01) + np.log(0.9))   # three pieces: as the network says
 
