@@ -37,6 +37,9 @@ def parse_args(argv=None):
     parser.add_argument('--epochs', type=int, default=8)
     parser.add_argument('--batch_size', type=int, default=128)
     parser.add_argument('--learning_rate', type=float, default=0.002)
+    parser.add_argument('--balance', type=float, default=0.0,
+                        help="weigh the symbol network's rare symbols up: each by (its count / the average "
+                             "symbol's) ** -balance (Hangul and fragments as they are)")
     parser.add_argument('--val_ratio', type=float, default=0.15, help="crawl_data.py's font split")
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--steps', default=','.join(STEPS), help=f'comma-separated, from {",".join(STEPS)}')
@@ -88,7 +91,7 @@ def train_symbols(args, train_faces, val_faces, texts, command):
 
     from network.symbols import train_symbol_network
     from utils.data.corpus import text_lines
-    from utils.data.symbols import SYMBOL_CLASSES
+    from utils.data.symbols import FRAGMENT_CLASS, HANGUL_CLASS, SYMBOL_CLASSES
     from utils.io import write_json
     from utils.training.callbacks import save_model
     from utils.training.symbol_data import examples
@@ -98,7 +101,8 @@ def train_symbols(args, train_faces, val_faces, texts, command):
     val_x, val_y = examples(val_faces, text_lines('heldout'), args.val_lines_per_face, args.height,
                             args.seed + 1, 'held-out', sprinkled=0, wobbled=0)
     network, history = train_symbol_network(x, y, len(SYMBOL_CLASSES), args.epochs, args.batch_size,
-                                            args.learning_rate, args.seed, validation=(val_x, val_y))
+                                            args.learning_rate, args.seed, validation=(val_x, val_y),
+                                            balance=args.balance, kept=(HANGUL_CLASS, FRAGMENT_CLASS))
     bare = keras.Model.from_config(network.get_config())  # without the optimizer: a third of the size
     bare.set_weights(network.get_weights())
     save_model(bare, args.out)
