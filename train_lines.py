@@ -52,6 +52,10 @@ def parse_args(argv=None):
     unknown = sorted(set(args.steps) - set(STEPS))
     if unknown or not args.steps:
         parser.error(f'--steps={",".join(args.steps)}: choose one or more of {",".join(STEPS)}')
+    language = os.path.join(os.path.dirname(os.path.abspath(args.out)), LANGUAGE_FILE)
+    if 'spacing' in args.steps and 'language' not in args.steps and not os.path.isfile(language):
+        parser.error(f'--steps spacing reads the language model {language}: there is none (add the step '
+                     'language, or copy one there)')
     return args
 
 

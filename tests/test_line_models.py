@@ -223,7 +223,9 @@ def test_a_digit_inside_a_hangul_word_pays_for_its_unlikely_neighbours(monkeypat
 
 def test_train_lines_refuses_unknown_steps_and_names():
     for flags, message in ((['--steps', 'language,grammar'], '--steps=language,grammar'),
-                           (['--out', '/tmp/other.keras'], 'symbols.keras')):
+                           (['--out', '/tmp/other.keras'], 'symbols.keras'),
+                           (['--out', '/nonexistent/symbols.keras', '--steps', 'spacing'],
+                            '/nonexistent/language.json: there is none')):
         result = subprocess.run([sys.executable, 'train_lines.py', *flags], cwd=ROOT, capture_output=True,
                                 text=True, timeout=60)
         assert result.returncode == 2 and message in result.stderr
