@@ -95,10 +95,10 @@ def train_symbols(args, train_faces, val_faces, texts, command):
 
     from network.symbols import train_symbol_network
     from utils.data.corpus import text_lines
-    from utils.data.symbols import FRAGMENT_CLASS, HANGUL_CLASS, SYMBOL_CLASSES
+    from utils.data.symbols import SYMBOL_CLASSES
     from utils.io import write_json
     from utils.training.callbacks import save_model
-    from utils.training.symbol_data import examples
+    from utils.training.symbol_data import class_weights, examples
 
     started = time.time()
     x, y = examples(train_faces, texts, args.lines_per_face, args.height, args.seed, 'training')
@@ -106,7 +106,7 @@ def train_symbols(args, train_faces, val_faces, texts, command):
                             args.seed + 1, 'held-out', sprinkled=0, wobbled=0)
     network, history = train_symbol_network(x, y, len(SYMBOL_CLASSES), args.epochs, args.batch_size,
                                             args.learning_rate, args.seed, validation=(val_x, val_y),
-                                            balance=args.balance, kept=(HANGUL_CLASS, FRAGMENT_CLASS))
+                                            class_weight=class_weights(y, args.balance))
     bare = keras.Model.from_config(network.get_config())  # without the optimizer: a third of the size
     bare.set_weights(network.get_weights())
     save_model(bare, args.out)

@@ -48,7 +48,7 @@ def parse_args(argv=None):
     parser.add_argument('--epochs', type=int, default=4)
     parser.add_argument('--width', type=int, default=16, help="the symbol network's first convolutions' filters")
     parser.add_argument('--balance', type=float, default=0.0,
-                        help='weigh rare symbols up (network.symbols.class_weights; Hangul and fragments kept)')
+                        help='weigh rare symbols up (symbol_data.class_weights; Hangul and fragments as they are)')
     parser.add_argument('--lines', type=int, default=40, help='lines read per aside face per condition')
     parser.add_argument('--save', default=None, help='save the trained symbol network here (.keras)')
     parser.add_argument('--network', default=None, help='read with this saved symbol network instead of training one')
@@ -79,12 +79,12 @@ def split_aside():
 def train_symbols(faces, args):
     """A symbol network trained as train_lines.py trains it, on ``faces``."""
     from network.symbols import train_symbol_network
-    from utils.data.symbols import FRAGMENT_CLASS, HANGUL_CLASS, SYMBOL_CLASSES
-    from utils.training.symbol_data import SPRINKLED, WOBBLED, examples
+    from utils.data.symbols import SYMBOL_CLASSES
+    from utils.training.symbol_data import SPRINKLED, WOBBLED, class_weights, examples
     x, y = examples(faces, corpus.text_lines('train'), args.lines_per_face, 40, 0, 'training',
                     SPRINKLED if args.sprinkle else 0, args.reshape, WOBBLED if args.wobble else 0)
-    return train_symbol_network(x, y, len(SYMBOL_CLASSES), args.epochs, width=args.width, balance=args.balance,
-                                kept=(HANGUL_CLASS, FRAGMENT_CLASS))[0]
+    return train_symbol_network(x, y, len(SYMBOL_CLASSES), args.epochs, width=args.width,
+                                class_weight=class_weights(y, args.balance))[0]
 
 
 def cer_of(records, **match):

@@ -33,27 +33,11 @@ def build_symbol_network(classes, side=32, width=16, dropout=0.3):
     return keras.Model(inputs, outputs, name='symbol_network')
 
 
-def class_weights(classes, class_count, balance, kept=()):
-    """{class: weight}: each class's examples weighed by (its count / the average class's) ** -balance, so that
-    a rare mark counts for more than its few examples (0: all alike), the classes ``kept`` at 1; the others'
-    weights average 1 per example, so they weigh as much in all as before."""
-    import numpy as np
-
-    counts = np.bincount(classes, minlength=class_count).astype(np.float64)
-    weighed = counts > 0
-    weighed[list(kept)] = False
-    weights = np.ones(class_count)
-    if weighed.any():
-        weights[weighed] = (counts[weighed] / counts[weighed].mean()) ** -balance
-        weights[weighed] *= counts[weighed].sum() / (weights * counts)[weighed].sum()
-    return {int(c): float(w) for c, w in enumerate(weights)}
-
-
 def train_symbol_network(views, classes, class_count, epochs, batch_size=128, learning_rate=0.002, seed=0,
-                         width=16, validation=None, balance=0.0, kept=()):
+                         width=16, validation=None, class_weight=None):
     """(network, history): a symbol network over ``class_count`` classes, fitted to uint8 (N, side, side)
-    views and their classes by Adam on a cosine schedule, rare classes but those ``kept`` weighed up by
-    ``balance`` (``class_weights``); ``validation``: (views, classes) scored each epoch."""
+    views and their classes by Adam on a cosine schedule, each class's examples weighed by ``class_weight``
+    ({class: weight}, None: all alike); ``validation``: (views, classes) scored each epoch."""
     import numpy as np
 
     keras.utils.set_random_seed(seed)
@@ -62,6 +46,6 @@ def train_symbol_network(views, classes, class_count, epochs, batch_size=128, le
     schedule = keras.optimizers.schedules.CosineDecay(learning_rate, steps)
     network.compile(keras.optimizers.Adam(schedule), 'sparse_categorical_crossentropy', metrics=['accuracy'])
     history = network.fit(views[..., None], classes, batch_size=batch_size, epochs=epochs, verbose=2,
-                          class_weight=class_weights(classes, class_count, balance, kept) if balance else None,
+                          class_weight=class_weight,
                           validation_data=None if validation is None else (validation[0][..., None], validation[1]))
     return network, history

@@ -25,24 +25,25 @@ def test_symbol_network_trains_saves_and_loads(tmp_path):
                                network.predict_on_batch(views), atol=1e-6)
 
 
-def test_class_weights_weigh_rare_classes_up_and_average_one_per_example():
-    from network.symbols import class_weights
-    classes = np.array([0] * 900 + [1] * 90 + [2] * 10)
-    weights = class_weights(classes, 4, 0.5)
-    assert np.isclose(weights[1] / weights[0], 10 ** 0.5) and np.isclose(weights[2] / weights[1], 3.0)
-    assert np.isclose(sum(weights[c] for c in classes) / len(classes), 1.0)
-    assert all(np.isclose(class_weights(classes, 4, 0.0)[c], 1.0) for c in range(3))
-    kept = class_weights(classes, 4, 0.5, kept=(0,))
-    assert kept[0] == 1.0 and np.isclose(kept[2] / kept[1], 3.0)
-    assert np.isclose(90 * kept[1] + 10 * kept[2], 100)
+
+def test_class_weights_weigh_rare_symbols_up_and_keep_hangul_and_fragments():
+    from utils.data.symbols import FRAGMENT_CLASS, HANGUL_CLASS
+    from utils.training.symbol_data import class_weights
+    classes = np.array([HANGUL_CLASS] * 500 + [FRAGMENT_CLASS] * 400 + [5] * 90 + [6] * 10)
+    assert class_weights(classes, 0.0) is None
+    weights = class_weights(classes, 0.5)
+    assert weights[HANGUL_CLASS] == weights[FRAGMENT_CLASS] == 1.0
+    assert np.isclose(weights[6] / weights[5], 3.0)               # (90 / 10) ** 0.5
+    assert np.isclose(90 * weights[5] + 10 * weights[6], 100)     # the symbols weigh as much in all
 
 
-def test_training_with_rare_symbols_weighed_up_runs():
+def test_training_with_class_weights_runs():
     from network.symbols import train_symbol_network
+    from utils.training.symbol_data import class_weights
     rng = np.random.default_rng(0)
     views = rng.uniform(0, 255, (32, SYMBOL_SIDE, SYMBOL_SIDE)).astype(np.uint8)
     classes = np.array([0] * 20 + [1] * 8 + [5] * 3 + [7])
     network, history = train_symbol_network(views, classes, len(SYMBOL_CLASSES), epochs=2, batch_size=8,
-                                            width=4, balance=0.5, kept=(0, 1))
+                                            width=4, class_weight=class_weights(classes, 0.5))
     assert network.output_shape == (None, len(SYMBOL_CLASSES))
     assert len(history.history['loss']) == 2 and np.isfinite(history.history['loss']).all()

@@ -172,7 +172,7 @@ class LiteRunner:
             parts = self._lane(0, pieces)
         else:
             # The calling thread runs the first lane itself: handing every lane to the pool and waiting cost
-            # a thread's wake-up per call, a fifth of the line reader's time (bench/README.md).
+            # a thread's wake-up per call, about a sixth of the line reader's time (bench/README.md).
             futures = [self._pool.submit(self._lane, k, pieces[k::lanes]) for k in range(1, lanes)]
             done = [self._lane(0, pieces[0::lanes])] + [future.result() for future in futures]
             parts = [done[j % lanes][j // lanes] for j in range(len(pieces))]  # back in the batch's order

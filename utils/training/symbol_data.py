@@ -11,7 +11,7 @@ from tqdm import tqdm
 
 from utils.data.hangul import is_syllable
 from utils.data.lines import LineRenderer
-from utils.data.symbols import FRAGMENT_CLASS, SYMBOLS, symbol_class
+from utils.data.symbols import FRAGMENT_CLASS, HANGUL_CLASS, SYMBOL_CLASSES, SYMBOLS, symbol_class
 from utils.inference import segment
 
 SPRINKLED = 1.0   # the share of training lines given extra symbols (``sprinkle_symbols``)
@@ -20,6 +20,23 @@ WOBBLE_SCALE = 0.25   # a wobbled syllable's size: the face's times 1 less up to
 COVERED = 0.3   # a character overlapped over this much of its width is in a run
 EDGE = 0.06     # of the line height (2 px at least): how far inside a character's ink box a run may end
 SLACK = 0.12    # of the line height: ink beyond the character a run may still hold and count as it
+
+
+def class_weights(classes, balance):
+    """{class: weight} for training the symbol network on ``classes``, or None at ``balance`` 0: each symbol's
+    examples weighed by (its count / the average symbol's) ** -balance, so that a rare mark counts for more
+    than its few examples, and their weights averaging 1 per example, so that symbols weigh as much in all as
+    before; Hangul and fragments (and symbols without examples) at 1."""
+    if not balance:
+        return None
+    counts = np.bincount(classes, minlength=len(SYMBOL_CLASSES)).astype(np.float64)
+    weighed = counts > 0
+    weighed[[HANGUL_CLASS, FRAGMENT_CLASS]] = False
+    weights = np.ones(len(SYMBOL_CLASSES))
+    if weighed.any():
+        weights[weighed] = (counts[weighed] / counts[weighed].mean()) ** -balance
+        weights[weighed] *= counts[weighed].sum() / (weights * counts)[weighed].sum()
+    return {int(c): float(w) for c, w in enumerate(weights)}
 
 
 def augment_line(gray, rng):
