@@ -103,7 +103,7 @@ def train_symbols(args, train_faces, val_faces, texts, command):
     started = time.time()
     x, y = examples(train_faces, texts, args.lines_per_face, args.height, args.seed, 'training')
     val_x, val_y = examples(val_faces, text_lines('heldout'), args.val_lines_per_face, args.height,
-                            args.seed + 1, 'held-out', sprinkled=0, wobbled=0)
+                            args.seed + 1, 'held-out', sprinkled=0, wobbled=0, slanted=0)
     network, history = train_symbol_network(x, y, len(SYMBOL_CLASSES), args.epochs, args.batch_size,
                                             args.learning_rate, args.seed, validation=(val_x, val_y),
                                             class_weight=class_weights(y, args.balance))

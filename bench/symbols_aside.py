@@ -4,6 +4,8 @@ train it on the training faces less a few kept aside, then read lines in those w
     nice -n 10 python bench/symbols_aside.py                    # the shipped recipe (symbols sprinkled)
     nice -n 10 python bench/symbols_aside.py --no-sprinkle      # the text's own symbols only
     nice -n 10 python bench/symbols_aside.py --no-wobble        # syllables all of the face's size
+    nice -n 10 python bench/symbols_aside.py --no-slant         # no line leans
+    nice -n 10 python bench/symbols_aside.py --seed 1           # other training lines and initial weights
     nice -n 10 python bench/symbols_aside.py --reshape          # lines reshaped as well (bench/README.md)
     nice -n 10 python bench/symbols_aside.py --save logs/aside.keras       # keep the network trained
     nice -n 10 python bench/symbols_aside.py --network logs/aside.keras --set HANGUL_WEIGHT=0.5
@@ -42,6 +44,9 @@ def parse_args(argv=None):
                         help="train on the text's own symbols only (symbol_data.sprinkle_symbols)")
     parser.add_argument('--no-wobble', dest='wobble', action='store_false',
                         help="draw every syllable at the face's size (symbol_data.wobble)")
+    parser.add_argument('--no-slant', dest='slant', action='store_false',
+                        help="draw no line's characters leaning (symbol_data.lean)")
+    parser.add_argument('--seed', type=int, default=0, help='seed of the training lines and the training')
     parser.add_argument('--reshape', action='store_true',
                         help='reshape the training lines too (symbol_data.reshape_line)')
     parser.add_argument('--lines_per_face', type=int, default=100, help='training lines per training face')
@@ -59,6 +64,7 @@ def parse_args(argv=None):
     reader_constants.check(parser, args.set)
     if args.out is None:
         name = ('symbols_aside' + ('' if args.sprinkle else '_no_sprinkle') + ('' if args.wobble else '_no_wobble')
+                + ('' if args.slant else '_no_slant') + (f'_seed{args.seed}' if args.seed else '')
                 + ('_reshape' if args.reshape else '')
                 + ('' if args.width == 16 else f'_width{args.width}')
                 + (f'_balance{args.balance:g}' if args.balance else '') + '.json')
@@ -80,10 +86,11 @@ def train_symbols(faces, args):
     """A symbol network trained as train_lines.py trains it, on ``faces``."""
     from network.symbols import train_symbol_network
     from utils.data.symbols import SYMBOL_CLASSES
-    from utils.training.symbol_data import SPRINKLED, WOBBLED, class_weights, examples
-    x, y = examples(faces, corpus.text_lines('train'), args.lines_per_face, 40, 0, 'training',
-                    SPRINKLED if args.sprinkle else 0, args.reshape, WOBBLED if args.wobble else 0)
-    return train_symbol_network(x, y, len(SYMBOL_CLASSES), args.epochs, width=args.width,
+    from utils.training.symbol_data import SLANTED, SPRINKLED, WOBBLED, class_weights, examples
+    x, y = examples(faces, corpus.text_lines('train'), args.lines_per_face, 40, args.seed, 'training',
+                    SPRINKLED if args.sprinkle else 0, args.reshape, WOBBLED if args.wobble else 0,
+                    SLANTED if args.slant else 0)
+    return train_symbol_network(x, y, len(SYMBOL_CLASSES), args.epochs, seed=args.seed, width=args.width,
                                 class_weight=class_weights(y, args.balance))[0]
 
 
@@ -122,7 +129,7 @@ def main(argv=None):
                                                      for group in groups for condition in CONDITIONS), flush=True)
             continue
         results = {
-            'sprinkle': args.sprinkle, 'wobble': args.wobble,
+            'sprinkle': args.sprinkle, 'wobble': args.wobble, 'slant': args.slant, 'seed': args.seed,
             'wobble_scale': symbol_data.WOBBLE_SCALE if args.wobble else None, 'reshape': args.reshape,
             'width': args.width, 'lines_per_face': args.lines_per_face, 'epochs': args.epochs,
             'by_kind': by_kind, 'by_face': {face.name: cer_of(records, font=face.name) for face in aside},

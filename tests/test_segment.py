@@ -7,7 +7,7 @@ from conftest import FONT
 from utils.data.lines import LineRenderer
 from utils.data.symbols import FRAGMENT_CLASS, HANGUL_CLASS, SYMBOL_CLASSES, symbol_class
 from utils.inference import reading, segment
-from utils.training.symbol_data import label_run, line_examples, reshape_line, sprinkle_symbols, wobble
+from utils.training.symbol_data import LEAN_JITTER, LEANS, label_run, lean, line_examples, reshape_line, sprinkle_symbols, wobble
 
 
 @pytest.fixture(scope='module')
@@ -20,7 +20,8 @@ def lines_of(gray):
     return segment.find_lines(ink)
 
 
-@pytest.mark.parametrize('varied', [{}, {'scales': [1.25, 1, 0.75, 1.2], 'shifts': [3, 0, -3, 2]}])
+@pytest.mark.parametrize('varied', [{}, {'scales': [1.25, 1, 0.75, 1.2], 'shifts': [3, 0, -3, 2]},
+                                    {'slants': [0.3, 0, -0.2, 0.25], 'scales': [0.8, 1, 1, 1]}])
 def test_renderer_boxes_hold_each_characters_ink(renderer, varied):
     gray, boxes = renderer.render('가 A.', **varied)
     assert gray.dtype == np.uint8 and len(boxes) == 4
@@ -66,6 +67,31 @@ def test_wobbled_syllables_change_size_and_height_and_nothing_else_does(renderer
     assert height(boxes[0]) > height(plain_boxes[0]) and height(boxes[1]) < height(plain_boxes[1])
     assert [height(b) for b in boxes[3:]] == [height(b) for b in plain_boxes[3:]]
     assert np.array_equal(renderer.render(text, scales=[1] * 6, shifts=[0] * 6)[0], plain)
+
+
+def test_leaning_characters_lean_and_an_upright_one_is_drawn_as_before(renderer):
+    text = 'I가'
+
+    def centres(gray, box):   # the ink's mean column in the box's top and bottom quarters
+        left, top, right, bottom = box
+        ink = 255 - gray[top:bottom, left:right].astype(float)
+        quarter = max(1, (bottom - top) // 4)
+        return [left + (ink[rows] * np.arange(right - left)).sum() / ink[rows].sum()
+                for rows in (slice(0, quarter), slice(-quarter, None))]
+    plain, plain_boxes = renderer.render(text)
+    for slant in (0.3, -0.2):
+        leaning, boxes = renderer.render(text, slants=[slant, slant])
+        top, bottom = centres(leaning, boxes[0])
+        height = boxes[0][3] - boxes[0][1]
+        assert top - bottom == pytest.approx(slant * height * 0.75, abs=2)   # the quarters' middles are 3/4 apart
+        plain_top, plain_bottom = centres(plain, plain_boxes[0])
+        assert abs(plain_top - plain_bottom) < 1
+    nearly, nearly_boxes = renderer.render(text, slants=[1e-9, 1e-9])
+    assert np.abs(nearly.astype(int) - plain).max() <= 1
+    assert all(abs(a - b) <= 1 for box, plain_box in zip(nearly_boxes, plain_boxes) for a, b in zip(box, plain_box))
+    slants = lean('가나 Ab', np.random.default_rng(0))['slants']
+    assert len(slants) == 5 and np.ptp(slants) <= 2 * LEAN_JITTER
+    assert LEANS[0] - LEAN_JITTER <= slants.min() and slants.max() <= LEANS[1] + LEAN_JITTER
 
 
 def test_sprinkled_symbols_sit_at_word_edges_and_reach_the_rare_ones():

@@ -30,17 +30,19 @@ class LineRenderer:
         """True when the face has a glyph for every character of ``text`` but spaces."""
         return all(ord(c) in self.cmap for c in text if c != ' ')
 
-    def render(self, text, letter_spacing=0.0, margin=0.25, scales=None, shifts=None):
+    def render(self, text, letter_spacing=0.0, margin=0.25, scales=None, shifts=None, slants=None):
         """(uint8 image, boxes): ``boxes[i]`` is (left, top, right, bottom) of ``text[i]``'s ink, or its
         advance span over the text's rows for a space or an inkless character. ``margin`` is paper
-        around the text, as a fraction of the height. ``scales`` and ``shifts``, one per character: its size
-        as a fraction of the face's and how far (px) its baseline drops, as a hand varies its letters;
-        None: 1 and 0 for all."""
+        around the text, as a fraction of the height. ``scales``, ``shifts`` and ``slants``, one per
+        character: its size as a fraction of the face's, how far (px) its baseline drops and how far its ink
+        leans right (x += slant · height above the baseline), as a hand varies its letters; None: 1, 0 and 0
+        for all."""
         if not self.covers(text):
             missing = sorted({c for c in text if c != ' ' and ord(c) not in self.cmap})
             raise ValueError(f'the font has no glyph for {"".join(missing)!r}')
         fonts = [self.font] * len(text) if scales is None else [self._font(scale) for scale in scales]
         shifts = [0] * len(text) if shifts is None else [round(shift) for shift in shifts]
+        slants = [0.0] * len(text) if slants is None else slants
         pad = round(margin * self.height)
         spacing = letter_spacing * self.height
         advances = [font.getlength(c) for font, c in zip(fonts, text)]
@@ -50,9 +52,11 @@ class LineRenderer:
         image = Image.new('L', (max(1, int(np.ceil(width))), above + below + 2 * pad), 255)
         draw = ImageDraw.Draw(image)
         baseline, x, boxes = pad + above, float(pad), []
-        for char, advance, font, shift in zip(text, advances, fonts, shifts):
+        for char, advance, font, shift, slant in zip(text, advances, fonts, shifts, slants):
             ink = self._ink_box(char, font)
-            if ink is not None:
+            if ink is not None and slant:
+                boxes.append(self._draw_slanted(image, char, font, (x, baseline + shift), slant))
+            elif ink is not None:
                 draw.text((x, baseline + shift), char, font=font, fill=0, anchor='ls')
                 boxes.append((int(x + ink[0]), baseline + shift + ink[1], int(np.ceil(x + ink[2])),
                               baseline + shift + ink[3]))
@@ -67,6 +71,24 @@ class LineRenderer:
         if size not in self._sized:
             self._sized[size] = ImageFont.truetype(self._path, size, index=self._index)
         return self._sized[size]
+
+    @staticmethod
+    def _draw_slanted(image, char, font, origin, slant):
+        """Draw ``char`` at ``origin`` (x, baseline) onto ``image`` as ``ImageDraw.text`` would, but each ink row
+        moved right by ``slant`` times its height above the baseline; its ink box."""
+        x = int(origin[0])
+        mask, (dx, dy) = font.getmask2(char, anchor='ls', start=(origin[0] - x, 0))
+        glyph = Image.frombytes('L', mask.size, bytes(mask))
+        leans = (-slant * dy, -slant * (dy + glyph.height))   # the moves of the glyph's top and bottom rows
+        least = int(np.floor(min(leans)))
+        width = glyph.width + int(np.ceil(max(leans))) - least
+        # Each output pixel (u, v) takes the glyph's (u + slant · (dy + v) + least, v).
+        leaned = glyph.transform((width, glyph.height), Image.AFFINE, (1, slant, slant * dy + least, 0, 1, 0),
+                                 Image.BILINEAR)
+        left, top = x + dx + least, int(origin[1]) + dy
+        image.paste(0, (left, top), leaned)
+        box = leaned.getbbox()
+        return (left, top, left + 1, top + 1) if box is None else (left + box[0], top + box[1], left + box[2], top + box[3])
 
     @staticmethod
     def _ink_box(char, font):

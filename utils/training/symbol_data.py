@@ -17,6 +17,9 @@ from utils.inference import segment
 SPRINKLED = 1.0   # the share of training lines given extra symbols (``sprinkle_symbols``)
 WOBBLED = 0.5     # the share of training lines whose syllables are drawn smaller (``wobble``)
 WOBBLE_SCALE = 0.25   # a wobbled syllable's size: the face's times 1 less up to this
+SLANTED = 0.5   # the share of training lines whose characters lean (``lean``)
+LEANS = (-0.1, 0.3)   # a leaning line's slant (x += slant · height above the baseline), drawn from this range
+LEAN_JITTER = 0.08    # each of its characters' slant: the line's, give or take up to this
 COVERED = 0.3   # a character overlapped over this much of its width is in a run
 EDGE = 0.06     # of the line height (2 px at least): how far inside a character's ink box a run may end
 SLACK = 0.12    # of the line height: ink beyond the character a run may still hold and count as it
@@ -84,6 +87,13 @@ def wobble(text, height, rng):
     return {'scales': scales, 'shifts': -rng.uniform(0, 1, len(text)) * (1 - scales) * height / 2}
 
 
+def lean(text, rng):
+    """{'slants'} for ``LineRenderer.render``: the line's characters leaning as a hand slants its writing,
+    mostly to the right, each a little differently; the syllable network learns slants from its affine
+    augmentation, the symbol network from these."""
+    return {'slants': rng.uniform(*LEANS) + rng.uniform(-LEAN_JITTER, LEAN_JITTER, len(text))}
+
+
 def reshape_line(gray, boxes, rng):
     """A rendered line (ink 0 on 255) and its characters' boxes -> the same drawn in another face's manner:
     strokes a pixel bolder or lighter, and the line condensed or widened by up to a quarter (boxes
@@ -139,10 +149,11 @@ def _empty():
     return np.zeros((0, segment.SYMBOL_SIDE, segment.SYMBOL_SIDE), np.uint8), np.zeros(0, np.int32)
 
 
-def examples_of(renderer, text, rng, reshape=False, wobbled=False):
-    """Render ``text`` with a random letter spacing (its syllables wobbled, when asked: ``wobble``), reshape
-    it (``reshape_line``, when asked) and photograph it mildly, cut it: ``line_examples``."""
-    varied = wobble(text, renderer.height, rng) if wobbled else {}
+def examples_of(renderer, text, rng, reshape=False, wobbled=False, leaning=False):
+    """Render ``text`` with a random letter spacing (its syllables wobbled and its characters leaning, when
+    asked: ``wobble``, ``lean``), reshape it (``reshape_line``, when asked) and photograph it mildly, cut it:
+    ``line_examples``."""
+    varied = {**(wobble(text, renderer.height, rng) if wobbled else {}), **(lean(text, rng) if leaning else {})}
     gray, boxes = renderer.render(text, letter_spacing=rng.uniform(-0.04, 0.12), **varied)
     if reshape:
         gray, boxes = reshape_line(gray, boxes, rng)
@@ -152,10 +163,11 @@ def examples_of(renderer, text, rng, reshape=False, wobbled=False):
 
 
 def examples(faces, texts, lines_per_face, height, seed, what, sprinkled=SPRINKLED, reshape=False,
-             wobbled=WOBBLED):
+             wobbled=WOBBLED, slanted=SLANTED):
     """(views, classes) of ``lines_per_face`` random texts per face (those it covers), the share
     ``sprinkled`` of them given extra symbols (those the face covers), the share ``wobbled`` drawn with
-    smaller syllables (``wobble``), reshaped when asked, and photographed."""
+    smaller syllables (``wobble``), the share ``slanted`` leaning (``lean``), reshaped when asked, and
+    photographed."""
     rng = np.random.default_rng(seed)
     views, classes = [_empty()[0]], [_empty()[1]]
     for face in tqdm(faces, desc=f'{what} lines', unit='face'):
@@ -166,7 +178,8 @@ def examples(faces, texts, lines_per_face, height, seed, what, sprinkled=SPRINKL
             if sprinkled and rng.random() < sprinkled:
                 decorated = sprinkle_symbols(text, rng)
                 text = decorated if renderer.covers(decorated) else text
-            v, c = examples_of(renderer, text, rng, reshape, bool(wobbled) and rng.random() < wobbled)
+            v, c = examples_of(renderer, text, rng, reshape, bool(wobbled) and rng.random() < wobbled,
+                               bool(slanted) and rng.random() < slanted)
             views.append(v)
             classes.append(c)
     return np.concatenate(views), np.concatenate(classes)
