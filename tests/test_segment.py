@@ -7,7 +7,8 @@ from conftest import FONT
 from utils.data.lines import LineRenderer
 from utils.data.symbols import FRAGMENT_CLASS, HANGUL_CLASS, SYMBOL_CLASSES, symbol_class
 from utils.inference import reading, segment
-from utils.training.symbol_data import LEAN_JITTER, LEANS, label_run, lean, line_examples, reshape_line, sprinkle_symbols, wobble
+from utils.training.symbol_data import (LEAN_JITTER, LEANS, label_run, lean, line_examples, reshape_line,
+                                       sprinkle_symbols, wobble)
 
 
 @pytest.fixture(scope='module')

@@ -87,8 +87,8 @@ class LineRenderer:
                                  Image.BILINEAR)
         left, top = x + dx + least, int(origin[1]) + dy
         image.paste(0, (left, top), leaned)
-        box = leaned.getbbox()
-        return (left, top, left + 1, top + 1) if box is None else (left + box[0], top + box[1], left + box[2], top + box[3])
+        x0, y0, x1, y1 = leaned.getbbox() or (0, 0, 1, 1)
+        return left + x0, top + y0, left + x1, top + y1
 
     @staticmethod
     def _ink_box(char, font):
