@@ -205,9 +205,10 @@ def test_runs_are_labelled_whole_or_fragment():
     assert label_run(45, 55, boxes, '가 A', 40) == SYMBOL_CLASSES.index('A')
 
 
-def test_line_examples_hold_every_whole_character(renderer):
+@pytest.mark.parametrize('slants', [None, [0.2] * 6])
+def test_line_examples_hold_every_whole_character(renderer, slants):
     text = '가나 AB1'
-    gray, boxes = renderer.render(text)
+    gray, boxes = renderer.render(text, letter_spacing=0.05, slants=slants)
     views, classes = line_examples(gray, boxes, text)
     assert views.shape[1:] == (segment.SYMBOL_SIDE, segment.SYMBOL_SIDE) and len(views) == len(classes)
     wanted = sorted(symbol_class(c) for c in text if c != ' ')
