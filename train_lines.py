@@ -40,6 +40,8 @@ def parse_args(argv=None):
     parser.add_argument('--balance', type=float, default=0.0,
                         help="weigh the symbol network's rare symbols up: each by (its count / the average "
                              "symbol's) ** -balance (Hangul and fragments as they are)")
+    parser.add_argument('--slant', type=float, default=0.0,
+                        help="the share of the symbol network's training lines whose characters lean")
     parser.add_argument('--val_ratio', type=float, default=0.15, help="crawl_data.py's font split")
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--steps', default=','.join(STEPS), help=f'comma-separated, from {",".join(STEPS)}')
@@ -101,9 +103,10 @@ def train_symbols(args, train_faces, val_faces, texts, command):
     from utils.training.symbol_data import class_weights, examples
 
     started = time.time()
-    x, y = examples(train_faces, texts, args.lines_per_face, args.height, args.seed, 'training')
+    x, y = examples(train_faces, texts, args.lines_per_face, args.height, args.seed, 'training',
+                    slanted=args.slant)
     val_x, val_y = examples(val_faces, text_lines('heldout'), args.val_lines_per_face, args.height,
-                            args.seed + 1, 'held-out', sprinkled=0, wobbled=0, slanted=0)
+                            args.seed + 1, 'held-out', sprinkled=0, wobbled=0)
     network, history = train_symbol_network(x, y, len(SYMBOL_CLASSES), args.epochs, args.batch_size,
                                             args.learning_rate, args.seed, validation=(val_x, val_y),
                                             class_weight=class_weights(y, args.balance))

@@ -45,8 +45,7 @@ def main(argv=None):
     from utils.training import symbol_data
     faces = [face for face, (side, _) in fonts.split_faces(VAL_RATIO, seed=0).items() if side == 'train']
     views, classes = symbol_data.examples(faces, corpus.text_lines('train', count=3000, seed=TEXT_SEED),
-                                          args.lines, 40, SEED, 'lines', sprinkled=1.0, wobbled=0,
-                                          slanted=0)
+                                          args.lines, 40, SEED, 'lines', sprinkled=1.0, wobbled=0)
     for path in args.networks:
         predicted = keras.models.load_model(path).predict(views[..., None].astype(np.float32), verbose=0).argmax(1)
         found = shares(predicted, classes)

@@ -4,7 +4,7 @@ train it on the training faces less a few kept aside, then read lines in those w
     nice -n 10 python bench/symbols_aside.py                    # the shipped recipe (symbols sprinkled)
     nice -n 10 python bench/symbols_aside.py --no-sprinkle      # the text's own symbols only
     nice -n 10 python bench/symbols_aside.py --no-wobble        # syllables all of the face's size
-    nice -n 10 python bench/symbols_aside.py --no-slant         # no line leans
+    nice -n 10 python bench/symbols_aside.py --slant 0.5        # half the lines leaning (not shipped)
     nice -n 10 python bench/symbols_aside.py --seed 1           # other training lines and initial weights
     nice -n 10 python bench/symbols_aside.py --reshape          # lines reshaped as well (bench/README.md)
     nice -n 10 python bench/symbols_aside.py --save logs/aside.keras       # keep the network trained
@@ -44,8 +44,8 @@ def parse_args(argv=None):
                         help="train on the text's own symbols only (symbol_data.sprinkle_symbols)")
     parser.add_argument('--no-wobble', dest='wobble', action='store_false',
                         help="draw every syllable at the face's size (symbol_data.wobble)")
-    parser.add_argument('--no-slant', dest='slant', action='store_false',
-                        help="draw no line's characters leaning (symbol_data.lean)")
+    parser.add_argument('--slant', type=float, default=0.0,
+                        help="the share of training lines whose characters lean (symbol_data.lean)")
     parser.add_argument('--seed', type=int, default=0, help='seed of the training lines and the training')
     parser.add_argument('--reshape', action='store_true',
                         help='reshape the training lines too (symbol_data.reshape_line)')
@@ -64,7 +64,7 @@ def parse_args(argv=None):
     reader_constants.check(parser, args.set)
     if args.out is None:
         name = ('symbols_aside' + ('' if args.sprinkle else '_no_sprinkle') + ('' if args.wobble else '_no_wobble')
-                + ('' if args.slant else '_no_slant') + (f'_seed{args.seed}' if args.seed else '')
+                + (f'_slant{args.slant:g}' if args.slant else '') + (f'_seed{args.seed}' if args.seed else '')
                 + ('_reshape' if args.reshape else '')
                 + ('' if args.width == 16 else f'_width{args.width}')
                 + (f'_balance{args.balance:g}' if args.balance else '') + '.json')
@@ -86,10 +86,10 @@ def train_symbols(faces, args):
     """A symbol network trained as train_lines.py trains it, on ``faces``."""
     from network.symbols import train_symbol_network
     from utils.data.symbols import SYMBOL_CLASSES
-    from utils.training.symbol_data import SLANTED, SPRINKLED, WOBBLED, class_weights, examples
+    from utils.training.symbol_data import SPRINKLED, WOBBLED, class_weights, examples
     x, y = examples(faces, corpus.text_lines('train'), args.lines_per_face, 40, args.seed, 'training',
                     SPRINKLED if args.sprinkle else 0, args.reshape, WOBBLED if args.wobble else 0,
-                    SLANTED if args.slant else 0)
+                    args.slant)
     return train_symbol_network(x, y, len(SYMBOL_CLASSES), args.epochs, seed=args.seed, width=args.width,
                                 class_weight=class_weights(y, args.balance))[0]
 

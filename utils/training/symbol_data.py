@@ -17,7 +17,6 @@ from utils.inference import segment
 SPRINKLED = 1.0   # the share of training lines given extra symbols (``sprinkle_symbols``)
 WOBBLED = 0.5     # the share of training lines whose syllables are drawn smaller (``wobble``)
 WOBBLE_SCALE = 0.25   # a wobbled syllable's size: the face's times 1 less up to this
-SLANTED = 0.5   # the share of training lines whose characters lean (``lean``)
 LEANS = (-0.1, 0.3)   # a leaning line's slant (x += slant · height above the baseline), drawn from this range
 LEAN_JITTER = 0.08    # each of its characters' slant: the line's, give or take up to this
 COVERED = 0.3   # a character overlapped over this much of its width is in a run
@@ -163,7 +162,7 @@ def examples_of(renderer, text, rng, reshape=False, wobbled=False, leaning=False
 
 
 def examples(faces, texts, lines_per_face, height, seed, what, sprinkled=SPRINKLED, reshape=False,
-             wobbled=WOBBLED, slanted=SLANTED):
+             wobbled=WOBBLED, slanted=0.0):
     """(views, classes) of ``lines_per_face`` random texts per face (those it covers), the share
     ``sprinkled`` of them given extra symbols (those the face covers), the share ``wobbled`` drawn with
     smaller syllables (``wobble``), the share ``slanted`` leaning (``lean``), reshaped when asked, and
