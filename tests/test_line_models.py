@@ -71,9 +71,20 @@ def test_counters_after_a_digit_are_counted_apart_from_other_syllables():
     assert after_digit.tolist() == [0.0, digit['개'], 0.0, 0.0, 0.0]   # only a digit then a syllable
 
 
+def test_symbols_are_counted_after_the_character_before_them():
+    lines = ['입력합니다. 선택하고, 닫습니다.', '열고, 저장합니다.', "'GIMP' 2.10"] * 3
+    language = LanguageModel.count(lines)
+    assert language.marks['.'] == 12 and language.mark_pairs['다.'] == 9 and language.mark_pairs['고,'] == 6
+    assert language.mark_pmi('다', '.') > 0 > language.mark_pmi('다', ',')
+    assert language.mark_pmi('고', ',') > 0 > language.mark_pmi('고', '.')
+    assert language.mark_pmi('힣', '.') == language.mark_pmi(None, '.') == 0   # never followed: no news
+    assert language.mark_pmi('고', '※') == 0       # never counted: as likely anywhere (the pages hold no ※)
+    assert language.mark_pmi('다', "'") < 0        # counted, never after 다
+
+
 def test_language_file_round_trip_and_refusals(tmp_path):
     path = tmp_path / 'language.json'
-    language = LanguageModel.count(TEXT + ['다음 조건', '다음 조건'])   # 음 조: a pair spaced
+    language = LanguageModel.count(TEXT + ['다음 조건', '다음 조건', '다.'])   # 음 조: a pair spaced; 다. twice
     language.save(str(path), command='test')
     loaded = LanguageModel.load(str(path))
     assert np.allclose(loaded.space, language.space, atol=1e-3)
@@ -81,6 +92,7 @@ def test_language_file_round_trip_and_refusals(tmp_path):
         assert np.allclose(getattr(loaded, name), getattr(language, name), atol=1e-3)
     assert loaded.pairs == language.pairs and language.pairs['다음'] == 4 and '합니' not in language.pairs
     assert loaded.spaced == language.spaced == {'음조': 3}   # pairs seen twice or more, and how often spaced
+    assert loaded.marks == language.marks and loaded.mark_pairs == language.mark_pairs == {'다.': 2}
     content = json.loads(path.read_text(encoding='utf-8'))
     assert content['command'] == 'test' and len(content['syllables']['text']) == len(set(''.join(TEXT)) & {
         chr(p) for p in range(0xAC00, 0xD7A4)})
@@ -88,6 +100,9 @@ def test_language_file_round_trip_and_refusals(tmp_path):
         path.write_text(json.dumps(content | {'after_digit': content['after_digit'] | damage}), encoding='utf-8')
         with pytest.raises(ValueError, match='language.json: not a language model file.*after_digit'):
             LanguageModel.load(str(path))
+    path.write_text(json.dumps(content | {'mark_pairs': {'text': '다가', 'counts': '2'}}), encoding='utf-8')
+    with pytest.raises(ValueError, match='language.json: marks and the second character of mark_pairs'):
+        LanguageModel.load(str(path))
     content['pairs']['text'] = 'a' + content['pairs']['text'][1:]
     path.write_text(json.dumps(content), encoding='utf-8')
     with pytest.raises(ValueError, match='language.json: pairs must be two syllables'):
@@ -203,10 +218,35 @@ def test_the_language_model_settles_a_close_call_by_the_syllable_before():
     assert text(language) == '합니'
 
 
+def test_the_language_model_tells_a_comma_from_a_full_stop_by_the_syllable_before():
+    """A comma the symbol network finds a little less likely than a full stop: after 고 it is a comma, after
+    다 a full stop."""
+    language = LanguageModel.count(['입력합니다. 선택하고, 닫습니다.', '열고, 저장합니다.'] * 3)
+    line = segment.Line(0, 40, ((0, 35), (40, 48)))
+    mark = [('.', np.log(0.55), 0.55), (',', np.log(0.45), 0.45)]
+    text = lambda syllable: ''.join(c.text for c in reading._decode(  # noqa: E731
+        line, {(0, 1): [(syllable, 0.0, 1.0)], (1, 2): mark}, language, None))
+    assert text('고') == '고,' and text('다') == '다.'
+
+
+def test_the_symbol_network_offers_its_best_few_symbols():
+    line = segment.Line(0, 40, ((0, 8),))
+    symbols = np.full((1, len(SYMBOL_CLASSES)), 1e-6)
+    symbols[0, [SYMBOL_CLASSES.index(c) for c in '.,:']] = 0.5, 0.4, 0.01
+    found, = reading._candidate_readings(symbols, np.full((40, 8), 255, np.uint8), segment.Components.of(
+        np.zeros((40, 8), bool)), [(line, (0, 1))], [(0, 8)], None, 48)
+    assert reading.SYMBOLS_OFFERED == 3 and [text for text, _, _ in found] == ['.', ',', ':']
+    symbols[0, SYMBOL_CLASSES.index(':')] = 1e-5   # far less likely than the best: not worth searching
+    found, = reading._candidate_readings(symbols, np.full((40, 8), 255, np.uint8), segment.Components.of(
+        np.zeros((40, 8), bool)), [(line, (0, 1))], [(0, 8)], None, 48)
+    assert [text for text, _, _ in found] == ['.', ',']
+
+
 def test_a_digit_inside_a_hangul_word_pays_for_its_unlikely_neighbours(monkeypatch):
     """A syllable the symbol network calls a 4 (Nanum Pen's 우): between two syllables, the 4 costs what
     its kind's rare neighbours say; after a digit, a digit costs nothing extra."""
     monkeypatch.setattr(reading, 'SYLLABLE_PRIOR', 0.0)   # the kinds alone
+    monkeypatch.setattr(reading, 'MARK_PRIOR', 0.0)
     language = LanguageModel.count(['마우스를 누르고 고릅니다 사용자 가나다', '12 34 56개'] * 3)
     hangul, digit = kind_of('가'), kind_of('4')
     assert language.neighbours[hangul, digit] < -1 < 1 < language.neighbours[digit, digit]

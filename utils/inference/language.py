@@ -2,7 +2,8 @@
 neighbour each other (seldom a digit inside a Hangul word), how often a space falls between two kinds of
 character (none before a full stop, one after a comma), and how much likelier than usual a space is after or
 before each syllable (after the particle 를, seldom before the ending 다) and between a digit and each syllable
-(none before the counter 개). Counted from training text by train_lines.py and shipped beside the model as
+(none before the counter 개), and which marks, digits and letters follow each character (a full stop after 다, a
+comma after 고). Counted from training text by train_lines.py and shipped beside the model as
 ``language.json``; it only weighs readings the networks already offer, so a syllable it never saw can still
 be read.
 """
@@ -14,15 +15,19 @@ from itertools import pairwise
 import numpy as np
 
 from utils.data.hangul import FIRST_SYLLABLE, SYLLABLE_COUNT, is_syllable
+from utils.data.symbols import SYMBOLS
 from utils.io import read_json, write_json
 
 OPENING, CLOSING = '([{<“‘', ')]}>”’.,!?;:…'
 KINDS = ('hangul', 'digit', 'capital', 'small', 'opening', 'closing', 'mark')
 HANGUL, DIGIT = KINDS.index('hangul'), KINDS.index('digit')
-FORMAT = 'koocr-language-6'
+FORMAT = 'koocr-language-7'
 SYLLABLE_SMOOTHING = 5.0  # gaps of the average syllable's rate added to each syllable's counts
 PAIR_MIN_COUNT = 2        # pairs of syllables seen fewer times are not kept (the file stays ~300 KB)
 PAIR_SMOOTHING = 10.0     # a syllable followed this many times trusts what followed it half
+# The share of a symbol's probability spread evenly over all SYMBOLS: the help pages the model is counted from
+# hold no ※ or ·, which a user's text may.
+MARK_UNIFORM = 0.1
 
 
 @cache   # the reader asks it for every reading of every run: a few hundred distinct characters
@@ -46,7 +51,8 @@ class LanguageModel:
     ``after_digit[s]``: the log-odds of a space between a digit and syllable s less those before the average
     syllable after a digit (21도, 3개 but 2 사용자); ``pairs``: how often each two syllables follow each other
     (spaces left out), {'가나': count}, and ``spaced``: how often of those with a space between, {'가나': count}
-    (pairs never spaced left out)."""
+    (pairs never spaced left out); ``marks``: how often each symbol (a mark, digit or letter) was seen, and
+    ``mark_pairs``: how often each symbol followed a character, {'다.': count}."""
     space: np.ndarray
     neighbours: np.ndarray
     syllables: np.ndarray
@@ -55,6 +61,8 @@ class LanguageModel:
     after_digit: np.ndarray
     pairs: dict = field(default_factory=dict)
     spaced: dict = field(default_factory=dict)
+    marks: dict = field(default_factory=dict)
+    mark_pairs: dict = field(default_factory=dict)
 
     @classmethod
     def count(cls, lines, smoothing=0.5):
@@ -62,7 +70,7 @@ class LanguageModel:
         kind_gaps = np.zeros((len(KINDS), len(KINDS), 2))   # [no space, space] between two kinds
         syllables = np.zeros(SYLLABLE_COUNT)
         after, before, after_digit = (np.zeros((SYLLABLE_COUNT, 2)) for _ in range(3))
-        pairs, spaced_pairs = Counter(), Counter()
+        pairs, spaced_pairs, marks, mark_pairs = Counter(), Counter(), Counter(), Counter()
         for line in lines:
             text = ' '.join(line.split())
             chars = text.replace(' ', '')
@@ -83,6 +91,9 @@ class LanguageModel:
                 if is_syllable(a) and is_syllable(b):
                     pairs[a + b] += 1
                     spaced_pairs[a + b] += gap
+                elif b in SYMBOLS:
+                    mark_pairs[a + b] += 1
+            marks.update(c for c in chars if c in SYMBOLS)
         kind_gaps += smoothing
         syllables += smoothing
         pairs_of_kinds = kind_gaps.sum(axis=2)
@@ -91,7 +102,9 @@ class LanguageModel:
         return cls(np.log(kind_gaps[..., 1] / kind_gaps[..., 0]), neighbours, np.log(syllables / syllables.sum()),
                    _relative_odds(after), _relative_odds(before), _relative_odds(after_digit),
                    {pair: n for pair, n in sorted(pairs.items()) if n >= PAIR_MIN_COUNT},
-                   {pair: n for pair, n in sorted(spaced_pairs.items()) if n and pairs[pair] >= PAIR_MIN_COUNT})
+                   {pair: n for pair, n in sorted(spaced_pairs.items()) if n and pairs[pair] >= PAIR_MIN_COUNT},
+                   dict(sorted(marks.items())),
+                   {pair: n for pair, n in sorted(mark_pairs.items()) if n >= PAIR_MIN_COUNT})
 
     @cached_property
     def _followed(self):
@@ -112,6 +125,35 @@ class LanguageModel:
         trust = followed / (followed + PAIR_SMOOTHING)
         return float(np.log(trust * self.pairs.get(previous + syllable, 0) / followed
                             + (1 - trust) * np.exp(common)))
+
+    @cached_property
+    def _mark_followed(self):
+        """{character: how often a kept symbol pair starts with it}."""
+        totals = Counter()
+        for pair, n in self.mark_pairs.items():
+            totals[pair[0]] += n
+        return totals
+
+    @cached_property
+    def _mark_pmis(self):
+        return {}  # (previous, symbol) -> mark_pmi: the reader asks for the same few again and again
+
+    def mark_pmi(self, previous, mark):
+        """How much likelier the symbol ``mark`` (a mark, digit or letter) is after the character ``previous``
+        (None at a line's start) than anywhere: log P(mark | previous) - log P(mark). P(mark | previous) is
+        what followed ``previous``, interpolated with how common the symbol is as ``syllable_log_p`` does;
+        MARK_UNIFORM of both is spread evenly. A symbol never counted, or a character never followed, says 0."""
+        found = self._mark_pmis.get((previous, mark))
+        if found is None:
+            common = self.marks.get(mark, 0) / max(1, sum(self.marks.values()))
+            followed = self._mark_followed.get(previous, 0)
+            trust = followed / (followed + PAIR_SMOOTHING)
+            seen = self.mark_pairs.get(f'{previous}{mark}', 0) / followed if followed else 0.0
+            after = trust * seen + (1 - trust) * common
+            evenly = MARK_UNIFORM / len(SYMBOLS)
+            found = float(np.log(((1 - MARK_UNIFORM) * after + evenly) / ((1 - MARK_UNIFORM) * common + evenly)))
+            self._mark_pmis[previous, mark] = found
+        return found
 
     def syllable_odds(self, chars):
         """(after, before, pair, after_digit) per gap between neighbours ``chars`` (texts, spaces left out):
@@ -159,9 +201,10 @@ class LanguageModel:
                 arrays[name] = np.full(SYLLABLE_COUNT, float(seen['unseen']))
                 arrays[name][[ord(c) - FIRST_SYLLABLE for c in text]] = seen['values']
             kept = content['pairs']
-            pairs = dict(zip((kept['text'][k:k + 2] for k in range(0, len(kept['text']), 2)),
-                             map(int, kept['counts'].split()), strict=True))
+            pairs = _counts(kept, 2)
             spaced = {pair: n for pair, n in zip(pairs, map(int, kept['spaced'].split()), strict=True) if n}
+            marks = _counts(content['marks'], 1)
+            mark_pairs = _counts(content['mark_pairs'], 2)
         except (AttributeError, KeyError, TypeError, ValueError, IndexError) as e:
             raise ValueError(f'{path}: not a language model file ({type(e).__name__}: {e})') from None
         for name, shape in shapes.items():
@@ -170,7 +213,9 @@ class LanguageModel:
         if not all(len(pair) == 2 and all(map(is_syllable, pair)) and 0 <= spaced.get(pair, 0) <= n
                    for pair, n in pairs.items()):
             raise ValueError(f'{path}: pairs must be two syllables each, seen more often than spaced')
-        return cls(**arrays, pairs=pairs, spaced=spaced)
+        if not all(mark in SYMBOLS for mark in marks) or not all(pair[1] in SYMBOLS for pair in mark_pairs):
+            raise ValueError(f'{path}: marks and the second character of mark_pairs must be symbols')
+        return cls(**arrays, pairs=pairs, spaced=spaced, marks=marks, mark_pairs=mark_pairs)
 
     def save(self, path, **record):
         """Write it as JSON (atomically), with ``record`` (how it was counted) beside the numbers; per syllable,
@@ -181,9 +226,21 @@ class LanguageModel:
                           'syllables': _sparse(self.syllables, float(self.syllables.min())),
                           'after': _sparse(self.after, 0.0), 'before': _sparse(self.before, 0.0),
                           'after_digit': _sparse(self.after_digit, 0.0),
-                          'pairs': {'text': ''.join(self.pairs),  # two syllables each; counts in one string
-                                    'counts': ' '.join(map(str, self.pairs.values())),
-                                    'spaced': ' '.join(str(self.spaced.get(pair, 0)) for pair in self.pairs)}})
+                          'pairs': {**_listed(self.pairs),
+                                    'spaced': ' '.join(str(self.spaced.get(pair, 0)) for pair in self.pairs)},
+                          'marks': _listed(self.marks), 'mark_pairs': _listed(self.mark_pairs)})
+
+
+def _listed(counts):
+    """{text: count} -> {'text': the texts run together, 'counts': the counts, space-separated}."""
+    return {'text': ''.join(counts), 'counts': ' '.join(map(str, counts.values()))}
+
+
+def _counts(listed, length):
+    """The {text: count} of ``_listed``, each text ``length`` characters long."""
+    text = listed['text']
+    return dict(zip((text[k:k + length] for k in range(0, len(text), length)), map(int, listed['counts'].split()),
+                    strict=True))
 
 
 def _sparse(values, unseen):

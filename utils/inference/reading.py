@@ -3,9 +3,10 @@ and the syllable network, then choose the cutting and reading of each line whose
 most likely (a Viterbi search over the pieces), and put spaces where the spacing model (or, without one, the
 line's widest usual gap) says.
 
-A run's readings are its best symbol, scored log P(symbol), and the syllable network's best few, scored
+A run's readings are its best few symbols, scored log P(symbol), and the syllable network's best few, scored
 HANGUL_WEIGHT x log P(Hangul) (the full log P(Hangul) for a run of many pieces) + log P(syllable) +
-SYLLABLE_PRIOR x (log P_language(syllable | the character before it) + PRIOR_CENTRE); and every character
+SYLLABLE_PRIOR x (log P_language(syllable | the character before it) + PRIOR_CENTRE), a symbol MARK_PRIOR x how
+much likelier it is after the character before it than anywhere (a full stop after 다); and every character
 after another pays KIND_PRIOR x how much rarer its kind is after the other's than anywhere (a digit inside a
 Hangul word; never a bonus, so a Latin word's letters cost nothing extra); 'not a whole character' is never a
 reading, so a piece of a syllable loses to the whole. A path's score is its readings' scores plus
@@ -39,6 +40,11 @@ HANGUL_WORTH_ASKING = 1e-4  # runs less likely than this to be Hangul skip the s
 HANGUL_WEIGHT = 0.5
 WEIGHED_PIECES = 2
 SYLLABLES_ASKED = 5    # the syllable network's best few, weighed by the language model
+SYMBOLS_OFFERED = 3    # the symbol network's best few, weighed by the language model (a comma looks like a full stop)
+# The weight of how much likelier a symbol is after the character before it than anywhere. Tuning set (the
+# language model counted without its lines): sum 3.60 without, 3.28 at 0.3, 3.14 at 0.6, 3.39 at 1.0; on the
+# faces kept from two symbol networks (bench/symbols_aside.py) every cell as good or better at 0.3 and 0.6.
+MARK_PRIOR = 0.6
 SYLLABLE_PRIOR = 0.4   # the weight of a syllable's log-probability given the one before it (training faces,
                        # and a language model counted without their lines: 0.15 to 0.7 tried)
 # Added to that log-probability before weighing: the average syllable of training text scores -4.06 given the
@@ -101,8 +107,9 @@ def _candidate_readings(symbols, cleaned, components, spans, bounds, syllable_ra
     for more); probability: the networks' own."""
     logs = np.log(np.maximum(symbols, 1e-12))
     logs[:, [HANGUL_CLASS, FRAGMENT_CLASS]] = -np.inf
-    best = np.argmax(logs, axis=1)
-    readings = [[(SYMBOL_CLASSES[b], logs[k, b], symbols[k, b])] for k, b in enumerate(best)]
+    offered = np.argsort(-logs, axis=1)[:, :SYMBOLS_OFFERED]
+    best = offered[:, 0]
+    readings = [[(SYMBOL_CLASSES[b], logs[k, b], symbols[k, b]) for b in row] for k, row in enumerate(offered)]
     hangul = symbols[:, HANGUL_CLASS]
     pieces = np.array([j - i for _, (i, j) in spans])
     doubt = np.where(pieces <= WEIGHED_PIECES, HANGUL_WEIGHT, 1.0) * np.log(np.maximum(hangul, 1e-12))
@@ -126,12 +133,16 @@ def _hopeful(found):
 
 def _prior(text, previous, language):
     """What the language model says of ``text`` after ``previous`` (None at the start of the line): for a
-    syllable SYLLABLE_PRIOR x (log P_language(text | previous) + PRIOR_CENTRE), and for any character after
-    another KIND_PRIOR x min(0, the pointwise mutual information of their kinds); 0 without a model."""
+    syllable SYLLABLE_PRIOR x (log P_language(text | previous) + PRIOR_CENTRE), for a symbol MARK_PRIOR x
+    ``language.mark_pmi(previous, text)``, and for any character after another
+    KIND_PRIOR x min(0, the pointwise mutual information of their kinds); 0 without a model."""
     if language is None:
         return 0.0
     kind = kind_of(text)
-    prior = SYLLABLE_PRIOR * (language.syllable_log_p(previous, text) + PRIOR_CENTRE) if kind == HANGUL else 0.0
+    if kind == HANGUL:
+        prior = SYLLABLE_PRIOR * (language.syllable_log_p(previous, text) + PRIOR_CENTRE)
+    else:
+        prior = MARK_PRIOR * language.mark_pmi(previous, text)
     if previous is not None:
         prior += KIND_PRIOR * min(0.0, language.neighbours[kind_of(previous), kind])
     return prior
