@@ -42,6 +42,8 @@ def parse_args(argv=None):
                              "symbol's) ** -balance (Hangul and fragments as they are)")
     parser.add_argument('--slant', type=float, default=0.0,
                         help="the share of the symbol network's training lines whose characters lean")
+    parser.add_argument('--ema', type=float, default=0.0,
+                        help="end on the moving average of the symbol network's weights at this momentum (0: off)")
     parser.add_argument('--val_ratio', type=float, default=0.15, help="crawl_data.py's font split")
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--steps', default=','.join(STEPS), help=f'comma-separated, from {",".join(STEPS)}')
@@ -109,7 +111,7 @@ def train_symbols(args, train_faces, val_faces, texts, command):
                             args.seed + 1, 'held-out', sprinkled=0, wobbled=0)
     network, history = train_symbol_network(x, y, len(SYMBOL_CLASSES), args.epochs, args.batch_size,
                                             args.learning_rate, args.seed, validation=(val_x, val_y),
-                                            class_weight=class_weights(y, args.balance))
+                                            class_weight=class_weights(y, args.balance), ema=args.ema)
     bare = keras.Model.from_config(network.get_config())  # without the optimizer: a third of the size
     bare.set_weights(network.get_weights())
     save_model(bare, args.out)

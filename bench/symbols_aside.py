@@ -6,6 +6,7 @@ train it on the training faces less a few kept aside, then read lines in those w
     nice -n 10 python bench/symbols_aside.py --no-wobble        # syllables all of the face's size
     nice -n 10 python bench/symbols_aside.py --slant 0.5        # half the lines leaning (not shipped)
     nice -n 10 python bench/symbols_aside.py --seed 1           # other training lines and initial weights
+    nice -n 10 python bench/symbols_aside.py --ema 0.999        # end on the weights' moving average
     nice -n 10 python bench/symbols_aside.py --reshape          # lines reshaped as well (bench/README.md)
     nice -n 10 python bench/symbols_aside.py --save logs/aside.keras       # keep the network trained
     nice -n 10 python bench/symbols_aside.py --network logs/aside.keras --set HANGUL_WEIGHT=0.5
@@ -54,6 +55,8 @@ def parse_args(argv=None):
     parser.add_argument('--width', type=int, default=16, help="the symbol network's first convolutions' filters")
     parser.add_argument('--balance', type=float, default=0.0,
                         help='weigh rare symbols up (symbol_data.class_weights; Hangul and fragments as they are)')
+    parser.add_argument('--ema', type=float, default=0.0,
+                        help="end on the moving average of the network's weights at this momentum (0: off)")
     parser.add_argument('--lines', type=int, default=40, help='lines read per aside face per condition')
     parser.add_argument('--save', default=None, help='save the trained symbol network here (.keras)')
     parser.add_argument('--network', default=None, help='read with this saved symbol network instead of training one')
@@ -67,7 +70,8 @@ def parse_args(argv=None):
                 + (f'_slant{args.slant:g}' if args.slant else '') + (f'_seed{args.seed}' if args.seed else '')
                 + ('_reshape' if args.reshape else '')
                 + ('' if args.width == 16 else f'_width{args.width}')
-                + (f'_balance{args.balance:g}' if args.balance else '') + '.json')
+                + (f'_balance{args.balance:g}' if args.balance else '') + (f'_ema{args.ema:g}' if args.ema else '')
+                + '.json')
         args.out = os.path.join(ROOT, 'bench', 'results', name)
     return args
 
@@ -91,7 +95,7 @@ def train_symbols(faces, args):
                     SPRINKLED if args.sprinkle else 0, args.reshape, WOBBLED if args.wobble else 0,
                     args.slant)
     return train_symbol_network(x, y, len(SYMBOL_CLASSES), args.epochs, seed=args.seed, width=args.width,
-                                class_weight=class_weights(y, args.balance))[0]
+                                class_weight=class_weights(y, args.balance), ema=args.ema)[0]
 
 
 def cer_of(records, **match):
@@ -131,7 +135,7 @@ def main(argv=None):
         results = {
             'sprinkle': args.sprinkle, 'wobble': args.wobble, 'slant': args.slant, 'seed': args.seed,
             'wobble_scale': symbol_data.WOBBLE_SCALE if args.wobble else None, 'reshape': args.reshape,
-            'width': args.width, 'lines_per_face': args.lines_per_face, 'epochs': args.epochs,
+            'width': args.width, 'lines_per_face': args.lines_per_face, 'epochs': args.epochs, 'ema': args.ema,
             'by_kind': by_kind, 'by_face': {face.name: cer_of(records, font=face.name) for face in aside},
             'seconds': round(time.time() - started)}
         write_json(args.out, results)

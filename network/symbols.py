@@ -34,17 +34,20 @@ def build_symbol_network(classes, side=32, width=16, dropout=0.3):
 
 
 def train_symbol_network(views, classes, class_count, epochs, batch_size=128, learning_rate=0.002, seed=0,
-                         width=16, validation=None, class_weight=None):
+                         width=16, validation=None, class_weight=None, ema=0.0):
     """(network, history): a symbol network over ``class_count`` classes, fitted to uint8 (N, side, side)
     views and their classes by Adam on a cosine schedule, each class's examples weighed by ``class_weight``
-    ({class: weight}, None: all alike); ``validation``: (views, classes) scored each epoch."""
+    ({class: weight}, None: all alike); ``validation``: (views, classes) scored each epoch (with the weights
+    of the moment). ``ema``: when above 0, the network ends with the moving average of its weights over the
+    steps, at that momentum (0.999: about the last thousand)."""
     import numpy as np
 
     keras.utils.set_random_seed(seed)
     network = build_symbol_network(class_count, views.shape[1], width=width)
     steps = epochs * int(np.ceil(len(views) / batch_size))
     schedule = keras.optimizers.schedules.CosineDecay(learning_rate, steps)
-    network.compile(keras.optimizers.Adam(schedule), 'sparse_categorical_crossentropy', metrics=['accuracy'])
+    optimizer = keras.optimizers.Adam(schedule, use_ema=ema > 0, ema_momentum=ema or 0.99)
+    network.compile(optimizer, 'sparse_categorical_crossentropy', metrics=['accuracy'])
     history = network.fit(views[..., None], classes, batch_size=batch_size, epochs=epochs, verbose=2,
                           class_weight=class_weight,
                           validation_data=None if validation is None else (validation[0][..., None], validation[1]))

@@ -90,6 +90,10 @@ def test_leaning_characters_lean_and_an_upright_one_is_drawn_as_before(renderer)
     nearly, nearly_boxes = renderer.render(text, slants=[1e-9, 1e-9])
     assert np.abs(nearly.astype(int) - plain).max() <= 1
     assert all(abs(a - b) <= 1 for box, plain_box in zip(nearly_boxes, plain_boxes) for a, b in zip(box, plain_box))
+    for slants in ([0.4, 0.4], [-0.3, -0.3]):   # the tops lean past the margin: the line widens to keep it
+        leaning, _ = renderer.render(text, slants=slants)
+        inked = np.flatnonzero((leaning < 128).any(axis=0))
+        assert inked[0] >= 9 and inked[-1] < leaning.shape[1] - 9 and leaning.shape[1] > plain.shape[1]
     slants = lean('가나 Ab', np.random.default_rng(0))['slants']
     assert len(slants) == 5 and np.ptp(slants) <= 2 * LEAN_JITTER
     assert LEANS[0] - LEAN_JITTER <= slants.min() and slants.max() <= LEANS[1] + LEAN_JITTER

@@ -47,3 +47,22 @@ def test_training_with_class_weights_runs():
                                             width=4, class_weight=class_weights(classes, 0.5))
     assert network.output_shape == (None, len(SYMBOL_CLASSES))
     assert len(history.history['loss']) == 2 and np.isfinite(history.history['loss']).all()
+
+
+def test_training_can_end_on_the_moving_average_of_the_weights():
+    import keras
+
+    from network.symbols import build_symbol_network, train_symbol_network
+    rng = np.random.default_rng(0)
+    views = rng.uniform(0, 255, (32, SYMBOL_SIDE, SYMBOL_SIDE)).astype(np.uint8)
+    classes = rng.integers(0, 8, 32)
+    keras.utils.set_random_seed(0)   # as train_symbol_network seeds itself: the same starting weights
+    start, = build_symbol_network(len(SYMBOL_CLASSES), SYMBOL_SIDE, width=4).get_layer('fc').get_weights()[:1]
+
+    def moved(ema):
+        network, _ = train_symbol_network(views, classes, len(SYMBOL_CLASSES), epochs=4, batch_size=8, width=4,
+                                          ema=ema)
+        return np.abs(network.get_layer('fc').get_weights()[0] - start).mean()
+    plain = moved(0.0)
+    # Keras starts the average at the first step's weights; 15 steps more hardly move an average of ~10,000.
+    assert plain > 0 and moved(0.9999) < 0.4 * plain

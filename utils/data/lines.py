@@ -46,12 +46,15 @@ class LineRenderer:
         pad = round(margin * self.height)
         spacing = letter_spacing * self.height
         advances = [font.getlength(c) for font, c in zip(fonts, text)]
-        width = pad * 2 + sum(advances) + spacing * max(0, len(text) - 1)
         above = max([self.ascent] + [font.getmetrics()[0] - shift for font, shift in zip(fonts, shifts)])
         below = max([self.descent] + [font.getmetrics()[1] + shift for font, shift in zip(fonts, shifts)])
+        # Room for the tops of the first and last characters to lean past the margin.
+        lean_left, lean_right = (round(max(0.0, lean) * above) for lean in (-min(slants, default=0.0),
+                                                                          max(slants, default=0.0)))
+        width = pad * 2 + lean_left + lean_right + sum(advances) + spacing * max(0, len(text) - 1)
         image = Image.new('L', (max(1, int(np.ceil(width))), above + below + 2 * pad), 255)
         draw = ImageDraw.Draw(image)
-        baseline, x, boxes = pad + above, float(pad), []
+        baseline, x, boxes = pad + above, float(pad + lean_left), []
         for char, advance, font, shift, slant in zip(text, advances, fonts, shifts, slants):
             ink = self._ink_box(char, font)
             if ink is not None and slant:
