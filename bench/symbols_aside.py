@@ -62,7 +62,7 @@ def parse_args(argv=None):
     parser.add_argument('--network', default=None, help='read with this saved symbol network instead of training one')
     reader_constants.add_argument(parser)
     parser.add_argument('--out', default=None, help='JSON of the results (default: bench/results/symbols_aside'
-                                                   '[_no_sprinkle][_reshape][_widthN].json)')
+                                                   '.json, a suffix for each option changed: _seed1, _ema0.999…)')
     args = parser.parse_args(argv)
     reader_constants.check(parser, args.set)
     if args.out is None:

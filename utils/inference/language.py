@@ -109,10 +109,7 @@ class LanguageModel:
     @cached_property
     def _followed(self):
         """{syllable: how often a kept pair starts with it}."""
-        totals = Counter()
-        for pair, n in self.pairs.items():
-            totals[pair[0]] += n
-        return totals
+        return _first_counts(self.pairs)
 
     def syllable_log_p(self, previous, syllable):
         """log P(syllable | the character before it): what followed ``previous`` in the text, interpolated
@@ -129,10 +126,7 @@ class LanguageModel:
     @cached_property
     def _mark_followed(self):
         """{character: how often a kept symbol pair starts with it}."""
-        totals = Counter()
-        for pair, n in self.mark_pairs.items():
-            totals[pair[0]] += n
-        return totals
+        return _first_counts(self.mark_pairs)
 
     @cached_property
     def _mark_pmis(self):
@@ -229,6 +223,14 @@ class LanguageModel:
                           'pairs': {**_listed(self.pairs),
                                     'spaced': ' '.join(str(self.spaced.get(pair, 0)) for pair in self.pairs)},
                           'marks': _listed(self.marks), 'mark_pairs': _listed(self.mark_pairs)})
+
+
+def _first_counts(pairs):
+    """{two-character text: count} -> {first character: the counts of the texts it starts}."""
+    totals = Counter()
+    for pair, n in pairs.items():
+        totals[pair[0]] += n
+    return totals
 
 
 def _listed(counts):
