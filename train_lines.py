@@ -44,6 +44,9 @@ def parse_args(argv=None):
                         help="the share of the symbol network's training lines whose characters lean")
     parser.add_argument('--ema', type=float, default=0.0,
                         help="end on the moving average of the symbol network's weights at this momentum (0: off)")
+    parser.add_argument('--members', type=int, default=1,
+                        help='symbol networks trained (at seeds --seed, --seed + 1, ...) and merged into one '
+                             '(network.symbols.merge_symbol_networks)')
     parser.add_argument('--val_ratio', type=float, default=0.15, help="crawl_data.py's font split")
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--steps', default=','.join(STEPS), help=f'comma-separated, from {",".join(STEPS)}')
@@ -52,6 +55,8 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if os.path.basename(args.out) != SYMBOLS_FILE:
         parser.error(f'--out={args.out}: read_text looks for the symbol network as {SYMBOLS_FILE}')
+    if args.members < 1:
+        parser.error(f'--members={args.members}: expected at least 1')
     args.steps = [step.strip() for step in args.steps.split(',') if step.strip()]
     unknown = sorted(set(args.steps) - set(STEPS))
     if unknown or not args.steps:
@@ -97,7 +102,7 @@ def count_language(texts, path, command):
 def train_symbols(args, train_faces, val_faces, texts, command):
     import keras
 
-    from network.symbols import train_symbol_network
+    from network.symbols import merge_symbol_networks, train_symbol_network
     from utils.data.corpus import text_lines
     from utils.data.symbols import SYMBOL_CLASSES
     from utils.io import write_json
@@ -105,23 +110,29 @@ def train_symbols(args, train_faces, val_faces, texts, command):
     from utils.training.symbol_data import class_weights, examples
 
     started = time.time()
-    x, y = examples(train_faces, texts, args.lines_per_face, args.height, args.seed, 'training',
-                    slanted=args.slant)
     val_x, val_y = examples(val_faces, text_lines('heldout'), args.val_lines_per_face, args.height,
                             args.seed + 1, 'held-out', sprinkled=0, wobbled=0)
-    network, history = train_symbol_network(x, y, len(SYMBOL_CLASSES), args.epochs, args.batch_size,
-                                            args.learning_rate, args.seed, validation=(val_x, val_y),
-                                            class_weight=class_weights(y, args.balance), ema=args.ema)
-    bare = keras.Model.from_config(network.get_config())  # without the optimizer: a third of the size
-    bare.set_weights(network.get_weights())
-    save_model(bare, args.out)
+    members, trained = [], []
+    for seed in range(args.seed, args.seed + args.members):
+        x, y = examples(train_faces, texts, args.lines_per_face, args.height, seed, 'training', slanted=args.slant)
+        network, history = train_symbol_network(x, y, len(SYMBOL_CLASSES), args.epochs, args.batch_size,
+                                                args.learning_rate, seed, validation=(val_x, val_y),
+                                                class_weight=class_weights(y, args.balance), ema=args.ema)
+        bare = keras.Model.from_config(network.get_config())  # without the optimizer: a third of the size
+        bare.set_weights(network.get_weights())
+        members.append(bare)
+        trained.append(dict(seed=seed, train_examples=int(len(x)),
+                            heldout_accuracy=float(history.history['val_accuracy'][-1]),
+                            train_accuracy=float(history.history['accuracy'][-1])))
+    network = members[0] if len(members) == 1 else merge_symbol_networks(members)
+    save_model(network, args.out)
+    right = network.predict(val_x[..., None].astype('float32'), batch_size=256, verbose=0).argmax(axis=1) == val_y
     record = dict(
         command=command,
         options=vars(args) | {'out': os.path.basename(args.out)},
         train_faces=len(train_faces), heldout_faces=sorted(face.name for face in val_faces),
-        train_examples=int(len(x)), heldout_examples=int(len(val_x)),
-        heldout_accuracy=float(history.history['val_accuracy'][-1]),
-        train_accuracy=float(history.history['accuracy'][-1]), seconds=round(time.time() - started))
+        heldout_examples=int(len(val_x)), heldout_accuracy=float(right.mean()), members=trained,
+        seconds=round(time.time() - started))
     write_json(os.path.splitext(args.out)[0] + '.json', record)
     print(f"wrote {args.out}: held-out run accuracy {record['heldout_accuracy']:.4f} "
           f"on {len(val_x)} runs of {len(val_faces)} held-out faces")

@@ -10,6 +10,7 @@ train it on the training faces less a few kept aside, then read lines in those w
     nice -n 10 python bench/symbols_aside.py --reshape          # lines reshaped as well (bench/README.md)
     nice -n 10 python bench/symbols_aside.py --save logs/aside.keras       # keep the network trained
     nice -n 10 python bench/symbols_aside.py --network logs/aside.keras --set HANGUL_WEIGHT=0.5
+    nice -n 10 python bench/symbols_aside.py --network logs/aside.keras logs/aside_seed1.keras   # two, merged
 
 The syllable network, language and spacing models are the shipped ones (trained on the aside faces too, so
 only the symbol network's share of the errors is measured fairly). Each aside face reads --lines lines of
@@ -59,7 +60,9 @@ def parse_args(argv=None):
                         help="end on the moving average of the network's weights at this momentum (0: off)")
     parser.add_argument('--lines', type=int, default=40, help='lines read per aside face per condition')
     parser.add_argument('--save', default=None, help='save the trained symbol network here (.keras)')
-    parser.add_argument('--network', default=None, help='read with this saved symbol network instead of training one')
+    parser.add_argument('--network', nargs='+', default=None,
+                        help='read with this saved symbol network instead of training one (several: merged, '
+                             'network.symbols.merge_symbol_networks)')
     reader_constants.add_argument(parser)
     parser.add_argument('--out', default=None, help='JSON of the results (default: bench/results/symbols_aside'
                                                    '.json, a suffix for each option changed: _seed1, _ema0.999…)')
@@ -112,7 +115,9 @@ def main(argv=None):
         import keras
 
         import network.layers  # noqa: F401  (registers the layers the saved network is made of)
-        symbols = keras.models.load_model(args.network)
+        from network.symbols import merge_symbol_networks
+        networks = [keras.models.load_model(path) for path in args.network]
+        symbols = networks[0] if len(networks) == 1 else merge_symbol_networks(networks)
     else:
         symbols = train_symbols(train, args)
         if args.save:

@@ -4,6 +4,7 @@
 Flattened, not pooled: where the ink sits in the line's height is what tells a full stop from a middle
 dot and a comma from an apostrophe."""
 import keras
+import numpy as np
 
 from network.layers import InkScale
 
@@ -40,8 +41,6 @@ def train_symbol_network(views, classes, class_count, epochs, batch_size=128, le
     ({class: weight}, None: all alike); ``validation``: (views, classes) scored each epoch (with the weights
     of the moment). ``ema``: when above 0, the network ends with the moving average of its weights over the
     steps, at that momentum (0.999: about the last thousand)."""
-    import numpy as np
-
     keras.utils.set_random_seed(seed)
     network = build_symbol_network(class_count, views.shape[1], width=width)
     steps = epochs * int(np.ceil(len(views) / batch_size))
@@ -52,3 +51,17 @@ def train_symbol_network(views, classes, class_count, epochs, batch_size=128, le
                           class_weight=class_weight,
                           validation_data=None if validation is None else (validation[0][..., None], validation[1]))
     return network, history
+
+
+def merge_symbol_networks(networks):
+    """One network that reads as ``networks`` together: each one's features (what its softmax head reads) side
+    by side, and one softmax head whose logits are the mean of theirs, so its probabilities are the
+    renormalized geometric mean of theirs. Still one body and one softmax Dense head, as the int8 twin needs."""
+    views = keras.Input(networks[0].inputs[0].shape[1:], name='view')
+    features = [keras.Model(network.inputs, network.get_layer('symbol').input, name=f'member{k}')(views)
+                for k, network in enumerate(networks)]
+    kernels, biases = zip(*(network.get_layer('symbol').get_weights() for network in networks))
+    head = keras.layers.Dense(len(biases[0]), activation='softmax', name='symbol')
+    outputs = head(keras.layers.Concatenate(name='members')(features))
+    head.set_weights([np.concatenate(kernels) / len(networks), np.mean(biases, axis=0)])
+    return keras.Model(views, outputs, name='symbol_networks')

@@ -229,6 +229,21 @@ def test_the_language_model_tells_a_comma_from_a_full_stop_by_the_syllable_befor
     assert text('고') == '고,' and text('다') == '다.'
 
 
+def test_the_texts_own_symbols_outweigh_those_sprinkled_evenly_in_training(monkeypatch):
+    """A curly quote the symbol network finds a little likelier than an ASCII one: the text holds far more
+    ASCII quotes, where the network trained on both about evenly, so the ASCII quote is read; a mark the text
+    never holds is weighed as the network says."""
+    language = LanguageModel.count(['그는 "예" 라고 말했다.'] * 7 + ['“아니”'])
+    line = segment.Line(0, 40, ((0, 8),))
+    quotes = {(0, 1): [('“', np.log(0.5), 0.5), ('"', np.log(0.47), 0.47)]}
+    text = lambda: ''.join(c.text for c in reading._decode(line, quotes, language, None))  # noqa: E731
+    assert reading.MARK_FREQUENCY > 0 and text() == '"'
+    assert reading._prior('"', None, language) > reading._prior('“', None, language) > 0
+    assert reading._prior('·', None, language) == reading._prior('※', None, language) == 0.0
+    monkeypatch.setattr(reading, 'MARK_FREQUENCY', 0.0)
+    assert text() == '“'
+
+
 def test_the_symbol_network_offers_its_best_few_symbols():
     line = segment.Line(0, 40, ((0, 8),))
     symbols = np.full((1, len(SYMBOL_CLASSES)), 1e-6)
@@ -247,6 +262,7 @@ def test_a_digit_inside_a_hangul_word_pays_for_its_unlikely_neighbours(monkeypat
     its kind's rare neighbours say; after a digit, a digit costs nothing extra."""
     monkeypatch.setattr(reading, 'SYLLABLE_PRIOR', 0.0)   # the kinds alone
     monkeypatch.setattr(reading, 'MARK_PRIOR', 0.0)
+    monkeypatch.setattr(reading, 'MARK_FREQUENCY', 0.0)
     language = LanguageModel.count(['마우스를 누르고 고릅니다 사용자 가나다', '12 34 56개'] * 3)
     hangul, digit = kind_of('가'), kind_of('4')
     assert language.neighbours[hangul, digit] < -1 < 1 < language.neighbours[digit, digit]
@@ -264,6 +280,7 @@ def test_a_digit_inside_a_hangul_word_pays_for_its_unlikely_neighbours(monkeypat
 def test_train_lines_refuses_unknown_steps_and_names():
     for flags, message in ((['--steps', 'language,grammar'], '--steps=language,grammar'),
                            (['--out', '/tmp/other.keras'], 'symbols.keras'),
+                           (['--members', '0'], '--members=0'),
                            (['--out', '/nonexistent/symbols.keras', '--steps', 'spacing'],
                             '/nonexistent/language.json: there is none')):
         result = subprocess.run([sys.executable, 'train_lines.py', *flags], cwd=ROOT, capture_output=True,

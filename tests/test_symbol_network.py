@@ -66,3 +66,31 @@ def test_training_can_end_on_the_moving_average_of_the_weights():
     plain = moved(0.0)
     # Keras starts the average at the first step's weights; 15 steps more hardly move an average of ~10,000.
     assert plain > 0 and moved(0.9999) < 0.4 * plain
+
+
+def test_merged_networks_read_as_the_geometric_mean_of_theirs_and_keep_one_head(tmp_path):
+    import keras
+
+    from network.symbols import build_symbol_network, merge_symbol_networks
+    from utils.inference.line_twins import split_heads
+    rng = np.random.default_rng(0)
+    networks = []
+    for seed in (0, 1):
+        keras.utils.set_random_seed(seed)
+        network = build_symbol_network(len(SYMBOL_CLASSES), SYMBOL_SIDE, width=4)
+        kernel, _ = network.get_layer('symbol').get_weights()
+        network.get_layer('symbol').set_weights([5 * kernel, rng.normal(0, 1, len(SYMBOL_CLASSES)).astype(np.float32)])
+        networks.append(network)
+    merged = merge_symbol_networks(networks)
+    views = rng.uniform(0, 255, (6, SYMBOL_SIDE, SYMBOL_SIDE, 1)).astype(np.float32)
+    first, second = (network.predict_on_batch(views) for network in networks)
+    assert np.abs(np.log(first) - np.log(second)).max() > 1   # two networks that disagree
+    expected = np.sqrt(first * second)
+    expected /= expected.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(merged.predict_on_batch(views), expected, atol=1e-5)
+    path = str(tmp_path / 'symbols.keras')
+    merged.save(path)
+    loaded = keras.models.load_model(path)
+    np.testing.assert_allclose(loaded.predict_on_batch(views), expected, atol=1e-5)
+    body, heads = split_heads(loaded)   # what the int8 twin is made of
+    assert body.output.shape[-1] == 2 * networks[0].get_layer('symbol').input.shape[-1] and list(heads) == ['symbol']

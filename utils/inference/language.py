@@ -132,20 +132,30 @@ class LanguageModel:
     def _mark_pmis(self):
         return {}  # (previous, symbol) -> mark_pmi: the reader asks for the same few again and again
 
+    @cached_property
+    def _mark_total(self):
+        return max(1, sum(self.marks.values()))
+
+    def mark_share(self, mark):
+        """P(mark) among symbols: how common the symbol ``mark`` is in the text, MARK_UNIFORM spread evenly."""
+        return (1 - MARK_UNIFORM) * self.marks.get(mark, 0) / self._mark_total + MARK_UNIFORM / len(SYMBOLS)
+
     def mark_pmi(self, previous, mark):
         """How much likelier the symbol ``mark`` (a mark, digit or letter) is after the character ``previous``
         (None at a line's start) than anywhere: log P(mark | previous) - log P(mark). P(mark | previous) is
         what followed ``previous``, interpolated with how common the symbol is as ``syllable_log_p`` does;
-        MARK_UNIFORM of both is spread evenly. A symbol never counted, or a character never followed, says 0."""
+        MARK_UNIFORM of both is spread evenly (``mark_share``). A symbol never counted, or a character never
+        followed, says 0."""
         found = self._mark_pmis.get((previous, mark))
         if found is None:
-            common = self.marks.get(mark, 0) / max(1, sum(self.marks.values()))
             followed = self._mark_followed.get(previous, 0)
-            trust = followed / (followed + PAIR_SMOOTHING)
-            seen = self.mark_pairs.get(f'{previous}{mark}', 0) / followed if followed else 0.0
-            after = trust * seen + (1 - trust) * common
-            evenly = MARK_UNIFORM / len(SYMBOLS)
-            found = float(np.log(((1 - MARK_UNIFORM) * after + evenly) / ((1 - MARK_UNIFORM) * common + evenly)))
+            found = 0.0
+            if followed:
+                trust = followed / (followed + PAIR_SMOOTHING)
+                seen = self.mark_pairs.get(f'{previous}{mark}', 0) / followed
+                after = trust * seen + (1 - trust) * self.marks.get(mark, 0) / self._mark_total
+                found = float(np.log(((1 - MARK_UNIFORM) * after + MARK_UNIFORM / len(SYMBOLS))
+                                     / self.mark_share(mark)))
             self._mark_pmis[previous, mark] = found
         return found
 

@@ -6,18 +6,20 @@ line's widest usual gap) says.
 A run's readings are its best few symbols, scored log P(symbol), and the syllable network's best few, scored
 HANGUL_WEIGHT x log P(Hangul) (the full log P(Hangul) for a run of many pieces) + log P(syllable) +
 SYLLABLE_PRIOR x (log P_language(syllable | the character before it) + PRIOR_CENTRE), a symbol MARK_PRIOR x how
-much likelier it is after the character before it than anywhere (a full stop after 다); and every character
-after another pays KIND_PRIOR x how much rarer its kind is after the other's than anywhere (a digit inside a
-Hangul word; never a bonus, so a Latin word's letters cost nothing extra); 'not a whole character' is never a
-reading, so a piece of a syllable loses to the whole. A path's score is its readings' scores plus
+much likelier it is after the character before it than anywhere (a full stop after 다) and MARK_FREQUENCY x how
+much commoner it is in text than in the symbol network's training (an ASCII quote, not a curly one); and every
+character after another pays KIND_PRIOR x how much rarer its kind is after the other's than anywhere (a digit
+inside a Hangul word; never a bonus, so a Latin word's letters cost nothing extra); 'not a whole character' is
+never a reading, so a piece of a syllable loses to the whole. A path's score is its readings' scores plus
 CHARACTER_BONUS each.
 """
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from utils.data.render import normalize_glyph
-from utils.data.symbols import FRAGMENT_CLASS, HANGUL_CLASS, SYMBOL_CLASSES
+from utils.data.symbols import FRAGMENT_CLASS, HANGUL_CLASS, SYMBOL_CLASSES, SYMBOLS
 from utils.inference import segment
 from utils.inference.language import DIGIT, HANGUL, kind_of
 from utils.inference.preprocess import percentiles
@@ -45,6 +47,13 @@ SYMBOLS_OFFERED = 3    # the symbol network's best few, weighed by the language 
 # language model counted without its lines): sum 3.60 without, 3.28 at 0.3, 3.14 at 0.6, 3.39 at 1.0; on the
 # faces kept from two symbol networks (bench/symbols_aside.py) every cell as good or better at 0.3 and 0.6.
 MARK_PRIOR = 0.6
+# The symbol network trained on lines given two symbols each on average, drawn evenly from all of them
+# (symbol_data.sprinkle_symbols), beside the text's own 1.55 a line: TEXT_SHARE of the symbols it saw came at
+# the text's frequencies. Its word is weighed back to the text's by MARK_FREQUENCY x log(P(symbol in the text) /
+# P(symbol in its training)): an ASCII quote is seven times as common in the text as a curly one, sprinkled
+# lines made them nearly even.
+TEXT_SHARE = 0.44
+MARK_FREQUENCY = 0.5
 SYLLABLE_PRIOR = 0.4   # the weight of a syllable's log-probability given the one before it (training faces,
                        # and a language model counted without their lines: 0.15 to 0.7 tried)
 # Added to that log-probability before weighing: the average syllable of training text scores -4.06 given the
@@ -134,7 +143,8 @@ def _hopeful(found):
 def _prior(text, previous, language):
     """What the language model says of ``text`` after ``previous`` (None at the start of the line): for a
     syllable SYLLABLE_PRIOR x (log P_language(text | previous) + PRIOR_CENTRE), for a symbol MARK_PRIOR x
-    ``language.mark_pmi(previous, text)``, and for any character after another
+    ``language.mark_pmi(previous, text)`` + MARK_FREQUENCY x log(its share of the text's symbols / of those the
+    network trained on) when the text holds it, and for any character after another
     KIND_PRIOR x min(0, the pointwise mutual information of their kinds); 0 without a model."""
     if language is None:
         return 0.0
@@ -143,6 +153,9 @@ def _prior(text, previous, language):
         prior = SYLLABLE_PRIOR * (language.syllable_log_p(previous, text) + PRIOR_CENTRE)
     else:
         prior = MARK_PRIOR * language.mark_pmi(previous, text)
+        if text in language.marks:   # one the text never holds (·, ※) may still be common in a user's
+            share = language.mark_share(text)
+            prior += MARK_FREQUENCY * math.log(share / (TEXT_SHARE * share + (1 - TEXT_SHARE) / len(SYMBOLS)))
     if previous is not None:
         prior += KIND_PRIOR * min(0.0, language.neighbours[kind_of(previous), kind])
     return prior
