@@ -2,15 +2,16 @@
 - language: count the language model (syllable frequencies, spaces between kinds of character) from the
   training text -> language.json;
 - symbols: the symbol network, on lines of Korean documentation text drawn in the training fonts
-  (crawl_data.py's split by family), mildly photographed, cut by the reader's own segmenter; scored on the
-  held-out fonts and held-out text -> symbols.keras and .json;
+  (crawl_data.py's split by family), mildly photographed, cut by the reader's own segmenter: --members of them
+  at successive seeds, each on its own draw of lines, merged into one; scored on the held-out fonts and held-out
+  text -> symbols.keras and .json;
 - twins: the int8 LiteRT twins read_text runs, of the symbol network and of the --weights model, calibrated on
   what the reader shows them in training lines -> symbols_int8_body.tflite, model_int8_body.tflite;
 - spacing: the spacing model, fitted on the gaps of training lines read with the two above -> spacing.json.
 
     python train_lines.py        # all four, beside the shipped model
     python train_lines.py --steps language,spacing      # keep the symbol network
-    python train_lines.py --lines_per_face 40 --epochs 2 --out /tmp/symbols.keras
+    python train_lines.py --lines_per_face 40 --epochs 2 --members 1 --out /tmp/symbols.keras
 """
 import argparse
 import os
@@ -44,7 +45,7 @@ def parse_args(argv=None):
                         help="the share of the symbol network's training lines whose characters lean")
     parser.add_argument('--ema', type=float, default=0.0,
                         help="end on the moving average of the symbol network's weights at this momentum (0: off)")
-    parser.add_argument('--members', type=int, default=1,
+    parser.add_argument('--members', type=int, default=2,
                         help='symbol networks trained (at seeds --seed, --seed + 1, ...) and merged into one '
                              '(network.symbols.merge_symbol_networks)')
     parser.add_argument('--val_ratio', type=float, default=0.15, help="crawl_data.py's font split")

@@ -1,7 +1,13 @@
 """The line reader's symbol network: shape, a training step, and a save/load round trip without custom
 objects beyond the registered ones."""
-import numpy as np
+import json
+import subprocess
+import sys
 
+import numpy as np
+import pytest
+
+from conftest import ROOT
 from utils.data.symbols import SYMBOL_CLASSES
 from utils.inference.segment import SYMBOL_SIDE
 
@@ -94,3 +100,20 @@ def test_merged_networks_read_as_the_geometric_mean_of_theirs_and_keep_one_head(
     np.testing.assert_allclose(loaded.predict_on_batch(views), expected, atol=1e-5)
     body, heads = split_heads(loaded)   # what the int8 twin is made of
     assert body.output.shape[-1] == 2 * networks[0].get_layer('symbol').input.shape[-1] and list(heads) == ['symbol']
+
+
+@pytest.mark.slow
+def test_train_lines_merges_its_members_into_one_network(tmp_path):
+    import keras
+
+    import network.layers  # noqa: F401  (registers the layers the file is made of)
+
+    out = tmp_path / 'symbols.keras'
+    result = subprocess.run([sys.executable, 'train_lines.py', '--steps', 'symbols', '--members', '2',
+                             '--lines_per_face', '1', '--val_lines_per_face', '1', '--epochs', '1', '--out', str(out)],
+                            cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    record = json.loads((tmp_path / 'symbols.json').read_text())
+    assert [member['seed'] for member in record['members']] == [0, 1] and 0 < record['heldout_accuracy'] <= 1
+    network = keras.models.load_model(out)
+    assert [layer.name for layer in network.layers if isinstance(layer, keras.Model)] == ['member0', 'member1']
