@@ -45,7 +45,7 @@ def parse_args(argv=None):
                         help="the share of the symbol network's training lines whose characters lean")
     parser.add_argument('--ema', type=float, default=0.0,
                         help="end on the moving average of the symbol network's weights at this momentum (0: off)")
-    parser.add_argument('--members', type=int, default=2,
+    parser.add_argument('--members', type=int, default=1,
                         help='symbol networks trained (at seeds --seed, --seed + 1, ...) and merged into one '
                              '(network.symbols.merge_symbol_networks)')
     parser.add_argument('--val_ratio', type=float, default=0.15, help="crawl_data.py's font split")
