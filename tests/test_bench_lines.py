@@ -168,7 +168,8 @@ def test_symbols_aside_keeps_its_faces_out_of_training(monkeypatch):
     assert aside.parse_args(['--no-sprinkle', '--reshape']).out.endswith('symbols_aside_no_sprinkle_reshape.json')
     assert aside.parse_args(['--width', '24']).out.endswith('symbols_aside_width24.json')
     args = aside.parse_args(['--network', 'kept.keras', '--set', 'HANGUL_WEIGHT=0.4', '--set', 'WIDE_PIECE=0.7'])
-    assert args.network == 'kept.keras' and args.set == [['HANGUL_WEIGHT=0.4'], ['WIDE_PIECE=0.7']]
+    assert args.network == ['kept.keras'] and args.set == [['HANGUL_WEIGHT=0.4'], ['WIDE_PIECE=0.7']]
+    assert aside.parse_args(['--network', 'a.keras', 'b.keras']).network == ['a.keras', 'b.keras']   # merged
     with pytest.raises(SystemExit):
         aside.parse_args(['--set', 'NO_SUCH=1'])
     faces = {bench.fonts.FontFace(BUNDLED_FONT, k, name, ''): ('train', 'printed')
