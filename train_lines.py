@@ -11,7 +11,7 @@
 
     python train_lines.py        # all four, beside the shipped model
     python train_lines.py --steps language,spacing      # keep the symbol network
-    python train_lines.py --lines_per_face 40 --epochs 2 --members 1 --out /tmp/symbols.keras
+    python train_lines.py --lines_per_face 40 --epochs 2 --out /tmp/symbols.keras
 """
 import argparse
 import os
