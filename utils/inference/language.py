@@ -138,7 +138,7 @@ class LanguageModel:
 
     def mark_share(self, mark):
         """P(mark) among symbols: how common the symbol ``mark`` is in the text, MARK_UNIFORM spread evenly."""
-        return (1 - MARK_UNIFORM) * self.marks.get(mark, 0) / self._mark_total + MARK_UNIFORM / len(SYMBOLS)
+        return _spread(self.marks.get(mark, 0) / self._mark_total)
 
     def mark_pmi(self, previous, mark):
         """How much likelier the symbol ``mark`` (a mark, digit or letter) is after the character ``previous``
@@ -154,8 +154,7 @@ class LanguageModel:
                 trust = followed / (followed + PAIR_SMOOTHING)
                 seen = self.mark_pairs.get(f'{previous}{mark}', 0) / followed
                 after = trust * seen + (1 - trust) * self.marks.get(mark, 0) / self._mark_total
-                found = float(np.log(((1 - MARK_UNIFORM) * after + MARK_UNIFORM / len(SYMBOLS))
-                                     / self.mark_share(mark)))
+                found = float(np.log(_spread(after) / self.mark_share(mark)))
             self._mark_pmis[previous, mark] = found
         return found
 
@@ -233,6 +232,11 @@ class LanguageModel:
                           'pairs': {**_listed(self.pairs),
                                     'spaced': ' '.join(str(self.spaced.get(pair, 0)) for pair in self.pairs)},
                           'marks': _listed(self.marks), 'mark_pairs': _listed(self.mark_pairs)})
+
+
+def _spread(probability):
+    """A symbol's probability with MARK_UNIFORM of all symbols' spread evenly over them."""
+    return (1 - MARK_UNIFORM) * probability + MARK_UNIFORM / len(SYMBOLS)
 
 
 def _first_counts(pairs):
